@@ -1,0 +1,60 @@
+"""Device choice and the clock that measures training time."""
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """"auto" picks cuda, then mps, then cpu; a named device that is not available is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but this machine has no CUDA GPU (try --device auto)")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device 'mps' was asked for but is not available here (try --device auto)")
+    return dev
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued kernels, so that a clock read after it covers them (design.md: measuring fairly)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+class TrainingClock:
+    """Accumulates the seconds spent inside training steps only.
+
+    `start()` before a run of steps, `stop()` after it (which synchronises the device first). Evaluation,
+    drawing, I/O and time spent suspended between `stop()` and `start()` are not counted.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.seconds = 0.0
+        self._since: float | None = None
+
+    def start(self) -> None:
+        self._since = time.perf_counter()
+
+    def stop(self) -> float:
+        if self._since is not None:
+            synchronize(self.device)
+            self.seconds += time.perf_counter() - self._since
+            self._since = None
+        return self.seconds
+
+    def estimate(self) -> float:
+        """Seconds so far without synchronising: exact on the CPU, a slight underestimate on a GPU
+        whose queue has not drained (used only to decide when a time budget is spent)."""
+        if self._since is None:
+            return self.seconds
+        return self.seconds + time.perf_counter() - self._since

@@ -1,0 +1,104 @@
+"""INR architectures, one registry by name. SIREN: Sitzmann et al., "Implicit Neural Representations
+with Periodic Activation Functions", NeurIPS 2020 (initialisation in its Sec. 3.2 and supplement 1.5)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+
+from .registry import Registry
+
+MODELS: Registry[nn.Module] = Registry("model")
+
+
+@dataclass
+class ModelConfig:
+    """Which INR to build and its size."""
+
+    name: str = "siren"
+    width: int = 256
+    """neurons per hidden layer"""
+    hidden_layers: int = 5
+    """sine layers (the paper's "5 × 256" SIREN is hidden_layers=5, width=256), then one linear output"""
+    w0: float = 30.0
+    """frequency factor of the hidden sine layers"""
+    first_w0: float = 30.0
+    """frequency factor of the first layer; sets the highest frequency the net starts with
+    (30 for images; audio needs thousands because its time axis is long)"""
+
+    def replace(self, **changes: Any) -> "ModelConfig":
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown model option(s): {', '.join(sorted(unknown))}")
+        return ModelConfig(**{**self.__dict__, **changes})
+
+
+class SineLayer(nn.Module):
+    """y = sin(w0 · (W x + b)) with SIREN's initialisation.
+
+    First layer: W ~ U(-1/in, 1/in). Later layers: W ~ U(-√(6/in)/w0, √(6/in)/w0), so that the
+    pre-activations stay ~N(0, 1) through depth.
+    """
+
+    def __init__(self, in_features: int, out_features: int, w0: float, is_first: bool) -> None:
+        super().__init__()
+        self.w0 = w0
+        self.linear = nn.Linear(in_features, out_features)
+        bound = 1.0 / in_features if is_first else math.sqrt(6.0 / in_features) / w0
+        with torch.no_grad():
+            self.linear.weight.uniform_(-bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(self.w0 * self.linear(x))
+
+
+@MODELS.register("siren")
+class Siren(nn.Module):
+    """coords (N, in_features) -> values (N, out_features): `hidden_layers` sine layers of `width`, then linear."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        width: int = 256,
+        hidden_layers: int = 5,
+        w0: float = 30.0,
+        first_w0: float = 30.0,
+    ) -> None:
+        super().__init__()
+        if hidden_layers < 1 or width < 1:
+            raise ValueError("a SIREN needs at least one sine layer of at least one neuron")
+        layers: list[nn.Module] = [SineLayer(in_features, width, first_w0, is_first=True)]
+        layers += [SineLayer(width, width, w0, is_first=False) for _ in range(hidden_layers - 1)]
+        out = nn.Linear(width, out_features)
+        bound = math.sqrt(6.0 / width) / w0
+        with torch.no_grad():
+            out.weight.uniform_(-bound, bound)
+        layers.append(out)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        return self.net(coords)
+
+
+def build_model(config: ModelConfig, in_features: int, out_features: int, seed: int) -> nn.Module:
+    """Build the model on the CPU from `seed`, so that the same seed gives bit-identical initial
+    weights on every device and for every sampler."""
+    gen_state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        cls = MODELS[config.name]
+        return cls(
+            in_features,
+            out_features,
+            width=config.width,
+            hidden_layers=config.hidden_layers,
+            w0=config.w0,
+            first_w0=config.first_w0,
+        )
+    finally:
+        torch.random.set_rng_state(gen_state)

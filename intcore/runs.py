@@ -1,0 +1,135 @@
+"""Running samplers against each other and reading the results: curves, time to a target, time saving.
+
+Everything here follows design.md's "Measuring fairly": every method starts from the same seed (so the
+same initial weights), times count training steps only, and time saving is
+1 − (method's time to the target) / (full batch's time to the same target).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .models import ModelConfig
+from .samplers import Sampler
+from .signals import Signal
+from .trainer import Snapshot, TrainConfig, Trainer
+
+
+@dataclass
+class RunResult:
+    """One method's whole run: its evaluation points and the last snapshot (with the reconstruction)."""
+
+    method: str
+    description: str
+    curve: list[Snapshot] = field(default_factory=list)
+
+    @property
+    def final(self) -> Snapshot:
+        return self.curve[-1]
+
+    @property
+    def best_quality(self) -> float:
+        return max(s.quality for s in self.curve)
+
+    def seconds_to(self, target: float) -> float | None:
+        """Training seconds at which quality first reached `target`, linearly interpolated between the
+        two evaluations around the crossing; None if it never did."""
+        return time_to_target([(s.train_seconds, s.quality) for s in self.curve], target)
+
+    def summary(self, target: float | None = None) -> dict[str, Any]:
+        f = self.final
+        out = {
+            "sampler": self.description,
+            "steps": f.step,
+            "train_seconds": round(f.train_seconds, 4),
+            f.metric: _finite(f.quality),
+            f"best_{f.metric}": _finite(self.best_quality),
+        }
+        if target is not None:
+            t = self.seconds_to(target)
+            out["seconds_to_target"] = None if t is None else round(t, 4)
+        return out
+
+
+def time_to_target(points: Iterable[tuple[float, float]], target: float) -> float | None:
+    """First time a (seconds, quality) curve reaches `target`, interpolated linearly; None if never."""
+    prev: tuple[float, float] | None = None
+    for t, q in points:
+        if q >= target:
+            if prev is None or q == prev[1]:
+                return t
+            t0, q0 = prev
+            return t0 + (target - q0) / (q - q0) * (t - t0)
+        prev = (t, q)
+    return None
+
+
+def default_target(results: dict[str, RunResult]) -> float:
+    """The best quality that both `int` and `full` reached (else: that every run reached), so each
+    run's time to target is the time to a quality both attain."""
+    keys = [k for k in ("int", "full") if k in results]
+    if len(keys) < 2:
+        keys = list(results)
+    return min(results[k].best_quality for k in keys)
+
+
+def time_savings(results: dict[str, RunResult], target: float, baseline: str = "full") -> dict[str, float | None]:
+    """1 − t_method(target) / t_baseline(target) for every method but the baseline (None where undefined)."""
+    if baseline not in results:
+        return {}
+    t_base = results[baseline].seconds_to(target)
+    out: dict[str, float | None] = {}
+    for name, res in results.items():
+        if name == baseline:
+            continue
+        t = res.seconds_to(target)
+        out[name] = None if t is None or not t_base else round(1.0 - t / t_base, 4)
+    return out
+
+
+def run_method(
+    signal: Signal,
+    sampler: Sampler,
+    model: ModelConfig,
+    config: TrainConfig,
+    method: str | None = None,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+) -> RunResult:
+    """Train one sampler to the end of the budget and keep its curve."""
+    trainer = Trainer(signal, sampler, model=model, config=config, method=method)
+    result = RunResult(method=trainer.method, description=sampler.describe())
+    for snap in trainer.run():
+        if not snap.done:
+            snap.reconstruction = None  # keep only the final one in memory
+        result.curve.append(snap)
+        if on_snapshot is not None:
+            on_snapshot(snap)
+    return result
+
+
+def write_curves_csv(results: Iterable[RunResult], path: Path) -> Path:
+    """One row per evaluation: method, step, train_seconds, loss, quality, best quality, ratio."""
+    rows = [s.row() for r in results for s in r.curve]
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_json(obj: Any, path: Path) -> Path:
+    Path(path).write_text(json.dumps(obj, indent=2) + "\n")
+    return path
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no inf/nan: NaN becomes null, a perfect fit's infinite PSNR becomes ±999."""
+    if math.isnan(x):
+        return None
+    if math.isinf(x):
+        return 999.0 if x > 0 else -999.0
+    return round(x, 4)

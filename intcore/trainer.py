@@ -1,0 +1,234 @@
+"""The fitting loop (Alg. 1 of the INT paper): teacher selects, learner steps, progress leaves as Snapshots.
+
+The trainer knows nothing about the UI or the CLI. It is a generator: `for snap in trainer.run(): ...`.
+Work that only a viewer needs (copying the selection to the host, reconstructions) happens at
+evaluation points only, and only when asked for.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from .device import TrainingClock, resolve_device
+from .modalities import Modality, get_modality
+from .models import ModelConfig, build_model
+from .samplers import SelectionContext, Sampler
+from .signals import Signal
+
+
+@dataclass
+class TrainConfig:
+    """How long and how to train, and how often to look."""
+
+    steps: int | None = 300
+    """step budget (ignored when `seconds` is set)"""
+    seconds: float | None = None
+    """training-time budget in seconds (design.md: only the training steps count)"""
+    lr: float = 1e-4
+    lr_schedule: str = "constant"
+    """"constant" or "cosine" (cosine decay to lr_min_factor·lr over the budget)"""
+    lr_min_factor: float = 0.1
+    eval_every: int = 10
+    """evaluate on the full signal every this many steps (and at the end); not counted as training time"""
+    recon_every: int = 0
+    """attach a reconstruction every this many steps (0: only to the final snapshot)"""
+    record_selection: bool = False
+    """attach the indices selected at each evaluated step (for viewers; costs a device->host copy)"""
+    seed: int = 0
+    """initial weights and the samplers' random draws"""
+    device: str = "auto"
+    chunk: int = 1 << 18
+    """coordinates per forward pass when scoring or evaluating the full signal (bounds memory)"""
+
+    def __post_init__(self) -> None:
+        if self.seconds is None and (self.steps is None or self.steps < 1):
+            raise ValueError("give a positive number of steps or a time budget in seconds")
+        if self.seconds is not None and self.seconds <= 0:
+            raise ValueError(f"the time budget must be positive, got {self.seconds} s")
+        if self.lr <= 0:
+            raise ValueError(f"learning rate must be positive, got {self.lr}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
+        if self.eval_every < 1:
+            raise ValueError(f"eval_every must be at least 1, got {self.eval_every}")
+
+
+@dataclass
+class Snapshot:
+    """The state of one run at an evaluation point."""
+
+    method: str
+    step: int
+    train_seconds: float
+    loss: float
+    quality: float
+    """PSNR in dB (images, audio) or IoU in [0, 1] (shapes) on the full signal at the current weights"""
+    best_quality: float
+    metric: str
+    ratio: float
+    """fraction of N trained on in this step"""
+    progress: float
+    done: bool = False
+    selected: np.ndarray | None = None
+    """(k,) int64 indices of this step's training coordinates; None for full batch or when not recorded"""
+    reconstruction: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        """The plain numbers, for CSV and JSON."""
+        return {
+            "method": self.method,
+            "step": self.step,
+            "train_seconds": round(self.train_seconds, 6),
+            "loss": self.loss,
+            self.metric: self.quality,
+            f"best_{self.metric}": self.best_quality,
+            "ratio": round(self.ratio, 6),
+        }
+
+
+class Trainer:
+    """Fits one model to one signal with one sampler. Same seed ⇒ same initial weights for every sampler."""
+
+    def __init__(
+        self,
+        signal: Signal,
+        sampler: Sampler,
+        model: ModelConfig | None = None,
+        config: TrainConfig | None = None,
+        method: str | None = None,
+        stop_event: threading.Event | None = None,
+        pause_event: threading.Event | None = None,
+    ) -> None:
+        self.signal = signal
+        self.sampler = sampler
+        self.modality: Modality = get_modality(signal.modality)
+        self.model_config = model or ModelConfig(**type(self.modality).default_model)
+        self.config = config or TrainConfig()
+        self.method = method or sampler.name
+        self.device = resolve_device(self.config.device)
+        self.stop_event = stop_event or threading.Event()
+        self.pause_event = pause_event or threading.Event()
+        self.model: torch.nn.Module | None = None
+
+    # Control from another thread: each takes effect before the next step.
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def pause(self) -> None:
+        self.pause_event.set()
+
+    def resume(self) -> None:
+        self.pause_event.clear()
+
+    @torch.no_grad()
+    def predict(self, coords: torch.Tensor) -> torch.Tensor:
+        """Model output at all coords, in chunks of `config.chunk` to bound memory: (N, c)."""
+        assert self.model is not None
+        chunk = self.config.chunk
+        if coords.shape[0] <= chunk:
+            return self.model(coords)
+        return torch.cat([self.model(c) for c in coords.split(chunk)])
+
+    @torch.no_grad()
+    def _errors(self, coords: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """Teacher's pass: |f(x_i) − f*(x_i)| for all N, chunked: (N,)."""
+        assert self.model is not None
+        chunk = self.config.chunk
+        if coords.shape[0] <= chunk:
+            return self.modality.error(self.model(coords), values)
+        return torch.cat(
+            [self.modality.error(self.model(c), v) for c, v in zip(coords.split(chunk), values.split(chunk))]
+        )
+
+    def run(self) -> Iterator[Snapshot]:
+        cfg, dev, signal = self.config, self.device, self.signal
+        coords = signal.coords.to(dev)  # (N, d)
+        values = signal.values.to(dev)  # (N, c)
+        n = signal.n
+        self.model = model = build_model(self.model_config, signal.in_features, signal.out_features, cfg.seed).to(dev)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        generator = torch.Generator(device=dev).manual_seed(cfg.seed)
+        self.sampler.reset()
+        clock = TrainingClock(dev)
+        best = -math.inf
+        step = 0
+        loss = torch.zeros((), device=dev)
+        ratio = 1.0
+        selected: torch.Tensor | None = None
+
+        def progress() -> float:
+            if cfg.seconds is not None:
+                return min(clock.estimate() / cfg.seconds, 1.0)
+            return step / cfg.steps
+
+        def evaluate(done: bool) -> Snapshot:
+            nonlocal best
+            pred = self.predict(coords)
+            quality = float(self.modality.quality(pred, signal, values))
+            best = max(best, quality)
+            want_recon = done or (cfg.recon_every > 0 and step % cfg.recon_every == 0)
+            return Snapshot(
+                method=self.method,
+                step=step,
+                train_seconds=clock.seconds,
+                loss=float(loss.detach()),
+                quality=quality,
+                best_quality=best,
+                metric=self.modality.metric,
+                ratio=ratio,
+                progress=progress(),
+                done=done,
+                selected=selected.cpu().numpy() if cfg.record_selection and selected is not None else None,
+                reconstruction=self.modality.reconstruct(pred, signal) if want_recon else None,
+            )
+
+        clock.start()
+        while not self.stop_event.is_set():
+            if self.pause_event.is_set():
+                clock.stop()
+                while self.pause_event.is_set() and not self.stop_event.wait(0.05):
+                    pass
+                clock.start()
+                continue
+            p = progress()
+            if p >= 1.0:
+                break
+            # 1. Teacher: the sampler picks this step's coordinates (INT scores all N without grad).
+            ctx = SelectionContext(
+                step=step,
+                progress=p,
+                n=n,
+                score=lambda: self._errors(coords, values),
+                generator=generator,
+                device=dev,
+            )
+            selected = self.sampler.select(ctx)
+            if cfg.lr_schedule == "cosine":
+                lr = cfg.lr * (cfg.lr_min_factor + (1 - cfg.lr_min_factor) * 0.5 * (1 + math.cos(math.pi * p)))
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+            # 2. Learner: one Adam step on the mean loss over the k selected coordinates.
+            if selected is None:
+                x, y, ratio = coords, values, 1.0
+            else:
+                x, y, ratio = coords[selected], values[selected], selected.shape[0] / n
+            loss = self.modality.loss(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if progress() >= 1.0:
+                break
+            # 3. Look (off the clock) every eval_every steps.
+            if step % cfg.eval_every == 0:
+                clock.stop()
+                yield evaluate(done=False)
+                clock.start()
+        clock.stop()
+        yield evaluate(done=True)
