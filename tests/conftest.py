@@ -1,0 +1,29 @@
+"""Shared fixtures: small real signals made on the fly (never read from ../shared)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "assets"
+
+torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+
+
+@pytest.fixture
+def rgb_png(tmp_path: Path) -> Path:
+    """A 48×32 RGB PNG with edges and smooth regions."""
+    y, x = np.mgrid[0:32, 0:48]
+    img = np.stack([(x * 5) % 256, (y * 8) % 256, ((x // 8 + y // 8) % 2) * 255], axis=-1).astype(np.uint8)
+    path = tmp_path / "pattern.png"
+    Image.fromarray(img).save(path)
+    return path
+
+
+@pytest.fixture
+def preset_image() -> Path:
+    return ASSETS / "images" / "kodim23.png"
