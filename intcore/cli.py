@@ -16,7 +16,7 @@ import torch
 from .defaults import defaults_for
 from .device import resolve_device
 from .modalities import MODALITIES, get_modality, load_signal, modality_for_path
-from .runs import RunResult, default_target, run_method, time_savings, write_curves_csv, write_json
+from .runs import RunResult, default_target, race, run_method, time_savings, write_curves_csv, write_json
 from .samplers import SAMPLERS, make_sampler, sampler_options
 from .signals import Signal, SignalError
 from .trainer import TrainConfig
@@ -141,13 +141,13 @@ def out_dir(args: argparse.Namespace, signal: Signal) -> Path:
 class Progress:
     """A tqdm bar on stderr over steps (or training seconds), one bar per run."""
 
-    def __init__(self, config: TrainConfig, label: str, quiet: bool) -> None:
+    def __init__(self, config: TrainConfig, label: str, quiet: bool, position: int = 0) -> None:
         from tqdm import tqdm
 
         self.by_time = config.seconds is not None
         total = config.seconds if self.by_time else config.steps
         unit = "s" if self.by_time else "step"
-        self.bar = tqdm(total=total, desc=label, unit=unit, disable=quiet, file=sys.stderr, leave=True,
+        self.bar = tqdm(total=total, desc=label, unit=unit, disable=quiet, file=sys.stderr, leave=True, position=position,
                         bar_format="{desc:>16} {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} {unit} {postfix}")
         self.done: float = 0.0 if self.by_time else 0
 
@@ -199,11 +199,10 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     samplers = {n: sampler_from_args(n, args) for n in names}
     out = out_dir(args, signal)
     modality = get_modality(signal.modality)
-    results: dict[str, RunResult] = {}
-    for name, sampler in samplers.items():
-        results[name] = run_method(signal, sampler, model, config, method=name,
-                                   on_snapshot=Progress(config, name, args.quiet))
-        modality.save(results[name].final.reconstruction, signal, out / f"reconstruction-{name}")
+    bars = {name: Progress(config, name, args.quiet, position=i) for i, name in enumerate(samplers)}
+    results = race(signal, samplers, model, config, on_snapshot=lambda snap: bars[snap.method](snap))
+    for name, result in results.items():
+        modality.save(result.final.reconstruction, signal, out / f"reconstruction-{name}")
     target = args.target if args.target is not None else default_target(results)
     savings = time_savings(results, target)
     write_curves_csv(results.values(), out / "curves.csv")

@@ -111,6 +111,34 @@ def run_method(
     return result
 
 
+def race(
+    signal: Signal,
+    samplers: dict[str, Sampler],
+    model: ModelConfig,
+    config: TrainConfig,
+    on_snapshot: Callable[[Snapshot], None] | None = None,
+) -> dict[str, RunResult]:
+    """Train several samplers from the same initial weights, interleaved: each advances by one
+    evaluation interval in turn. Each run's clock counts only its own steps, and because the runs
+    alternate, a busy neighbour on the machine slows all of them alike instead of whichever ran
+    while it was busy."""
+    trainers = {name: Trainer(signal, s, model=model, config=config, method=name) for name, s in samplers.items()}
+    results = {name: RunResult(method=name, description=s.describe()) for name, s in samplers.items()}
+    running = {name: t.run() for name, t in trainers.items()}
+    while running:
+        for name in list(running):
+            snap = next(running[name], None)
+            if snap is None:
+                del running[name]
+                continue
+            if not snap.done:
+                snap.reconstruction = None
+            results[name].curve.append(snap)
+            if on_snapshot is not None:
+                on_snapshot(snap)
+    return results
+
+
 def write_curves_csv(results: Iterable[RunResult], path: Path) -> Path:
     """One row per evaluation: method, step, train_seconds, loss, quality, best quality, ratio."""
     rows = [s.row() for r in results for s in r.curve]
