@@ -5,12 +5,14 @@
 #   ./run.sh test [pytest args]        run the test suite
 #   ./run.sh cli fit|compare|bench ... the command-line tool (python -m intcore)
 set -euo pipefail
-cd "$(dirname "$0")"
-VENV=${INT_STUDIO_VENV:-.venv}
+HERE=$(cd "$(dirname "$0")" && pwd)
+VENV=${INT_STUDIO_VENV:-$HERE/.venv}
 PY=${PYTHON:-python3}
+# Run from wherever the user is (so relative file paths work), with the project importable.
+export PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}"
 
 need() {  # install $1 (a requirements file) unless its exact contents were installed already
-  local req=$1 stamp="$VENV/.installed-$(basename "$1")"
+  local req=$HERE/$1 stamp="$VENV/.installed-$1"
   if [ ! -x "$VENV/bin/python" ]; then
     if ! "$PY" -m venv "$VENV" 2>/dev/null; then
       rm -rf "$VENV"
@@ -19,9 +21,9 @@ need() {  # install $1 (a requirements file) unless its exact contents were inst
       exit 1
     fi
   fi
-  if [ ! -f "$stamp" ] || ! cat requirements*.txt | cmp -s - "$stamp"; then
+  if [ ! -f "$stamp" ] || ! cat "$HERE"/requirements*.txt | cmp -s - "$stamp"; then
     "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
-    cat requirements*.txt > "$stamp"
+    cat "$HERE"/requirements*.txt > "$stamp"
   fi
 }
 
@@ -29,7 +31,7 @@ cmd=${1:-app}
 shift || true
 case "$cmd" in
   app)  need requirements.txt;     exec "$VENV/bin/python" -m demo "$@" ;;
-  test) need requirements-dev.txt; exec "$VENV/bin/python" -m pytest "$@" ;;
+  test) need requirements-dev.txt; cd "$HERE"; exec "$VENV/bin/python" -m pytest "$@" ;;
   cli)  need requirements.txt;     exec "$VENV/bin/python" -m intcore "$@" ;;
   *) echo "usage: ./run.sh app|test|cli [args...]" >&2; exit 2 ;;
 esac
