@@ -1,0 +1,416 @@
+"""One comparison job per browser session: its thread, pause/stop, the latest snapshots, the queue.
+
+A `Job` races its samplers in ONE background thread that advances their `Trainer.run()` generators
+round-robin. Each trainer's clock runs only inside its own steps and stops while its generator is
+suspended at a yield (intcore.device.TrainingClock), so the race is fair on a shared machine: no
+sampler's training time includes another's. Pause and stop are `threading.Event`s the trainers check
+before every step, so both act within one step.
+
+`SessionTable` is the app's only mutable global state: browser session -> `Session` (its job, its view
+choices, its folder of files), plus the jobs waiting for one of the `max_jobs` slots.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import gc
+import logging
+import math
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from intcore.models import ModelConfig
+from intcore.modalities import get_modality
+from intcore.runs import RunResult, default_target, time_savings
+from intcore.samplers import Sampler
+from intcore.signals import Signal
+from intcore.trainer import Snapshot, TrainConfig, Trainer
+
+log = logging.getLogger("demo.session")
+
+REFRESH_SECONDS = 0.4
+"""the live view's update period: 2.5 updates a second (design.md: 2–5 is the sane range)"""
+MAX_GIF_FRAMES = 120
+"""selection masks kept for the GIF; past this, every other one is dropped and the stride doubles"""
+JOIN_SECONDS = 5.0
+
+
+@dataclass
+class JobSpec:
+    """Everything one comparison needs, already validated."""
+
+    signal: Signal
+    samplers: dict[str, Sampler]
+    """column order: method name -> sampler"""
+    model: ModelConfig
+    config: TrainConfig
+    target: float | None = None
+    """fixed quality target; None: the best quality both INT and full batch reached so far"""
+
+
+class Job:
+    """One race of several samplers on one signal, run by one background thread."""
+
+    def __init__(self, spec: JobSpec) -> None:
+        self.id = uuid.uuid4().hex[:8]
+        self.spec = spec
+        self.methods = list(spec.samplers)
+        # Every snapshot carries the selection and a reconstruction: the columns draw both.
+        self.config = dataclasses.replace(spec.config, record_selection=True, recon_every=spec.config.eval_every)
+        self.device = torch.device(self.config.device)
+        self.modality = get_modality(spec.signal.modality)
+        self.stop_event = threading.Event()
+        self.pause_event = threading.Event()
+        self.results = {m: RunResult(method=m, description=s.describe()) for m, s in spec.samplers.items()}
+        self.latest: dict[str, Snapshot] = {}
+        self.tracked = next((m for m, s in spec.samplers.items() if s.uses_errors), self.methods[0])
+        """the sampler whose selections the GIF shows (the first that scores errors: INT)"""
+        self.selections: list[tuple[int, np.ndarray]] = []  # (step, packed (N,) bool mask)
+        self._stride, self._seen = 1, 0
+        self.version = 0
+        """bumped at every snapshot, so a viewer can tell whether anything changed"""
+        self.error: str | None = None
+        self.thread: threading.Thread | None = None
+        self.started_at: float | None = None
+        self._finished = threading.Event()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ state seen from the UI thread
+
+    @property
+    def state(self) -> str:
+        if self._finished.is_set():
+            if self.error:
+                return "error"
+            return "stopped" if self.stop_event.is_set() else "done"
+        if self.thread is None:
+            return "queued"
+        return "paused" if self.pause_event.is_set() else "running"
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has finished (or `timeout` passes); True if it has."""
+        return self._finished.wait(timeout)
+
+    def snapshot_view(self) -> tuple[dict[str, Snapshot], int]:
+        with self._lock:
+            return dict(self.latest), self.version
+
+    # ------------------------------------------------------------ control
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def toggle_pause(self) -> bool:
+        """Pause a running job or resume a paused one; returns True if it is now paused."""
+        if self.pause_event.is_set() or self.finished:
+            self.pause_event.clear()
+            return False
+        self.pause_event.set()
+        return True
+
+    def start(self, on_exit: Callable[["Job"], None]) -> None:
+        self.thread = threading.Thread(target=self._run, args=(on_exit,), name=f"int-job-{self.id}", daemon=True)
+        self.started_at = time.time()
+        self.thread.start()
+
+    def finish_unstarted(self) -> None:
+        """A queued job that will never run (its session closed or restarted)."""
+        self.stop_event.set()
+        self._finished.set()
+
+    # ------------------------------------------------------------ the worker thread
+
+    def _run(self, on_exit: Callable[["Job"], None]) -> None:
+        spec = self.spec
+        runs: dict[str, Any] = {}
+        try:
+            for method, sampler in spec.samplers.items():
+                trainer = Trainer(spec.signal, sampler, model=spec.model, config=self.config, method=method,
+                                  stop_event=self.stop_event, pause_event=self.pause_event)
+                runs[method] = trainer.run()
+            # Round-robin: each next() trains one sampler up to its next evaluation (eval_every steps)
+            # while the others' clocks stand still.
+            while runs:
+                for method in list(runs):
+                    snap = next(runs[method], None)
+                    if snap is None:
+                        del runs[method]
+                    else:
+                        self._record(snap)
+        except Exception as exc:  # a crash (e.g. out of memory) must end the job, not the app
+            log.exception("job %s failed", self.id)
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            for gen in runs.values():
+                gen.close()
+            runs.clear()
+            free_device_memory(self.device)
+            self._finished.set()
+            on_exit(self)
+
+    def _record(self, snap: Snapshot) -> None:
+        light = dataclasses.replace(snap, reconstruction=None, selected=None)
+        with self._lock:
+            self.results[snap.method].curve.append(light)
+            self.latest[snap.method] = snap
+            if snap.method == self.tracked and snap.selected is not None:
+                self._keep_selection(snap.step, snap.selected)
+            self.version += 1
+
+    def _keep_selection(self, step: int, selected: np.ndarray) -> None:
+        self._seen += 1
+        if (self._seen - 1) % self._stride:
+            return
+        mask = np.zeros(self.spec.signal.n, dtype=bool)
+        mask[selected] = True
+        self.selections.append((step, np.packbits(mask)))
+        if len(self.selections) > MAX_GIF_FRAMES:
+            self.selections = self.selections[::2]
+            self._stride *= 2
+
+    def selection_masks(self) -> list[tuple[int, np.ndarray]]:
+        """The tracked sampler's selections so far: (step, (N,) bool mask)."""
+        with self._lock:
+            kept = list(self.selections)
+        n = self.spec.signal.n
+        return [(step, np.unpackbits(packed, count=n).astype(bool)) for step, packed in kept]
+
+    # ------------------------------------------------------------ reading the race
+
+    def target(self) -> float | None:
+        """The quality target: the fixed one, else the best quality both INT (the tracked sampler) and
+        full batch reached (intcore.runs.default_target); None before any evaluation."""
+        if self.spec.target is not None:
+            return self.spec.target
+        with self._lock:
+            pair = [m for m in (self.tracked, "full") if m in self.results and self.results[m].curve]
+            others = [m for m in self.methods if self.results[m].curve]
+            keys = pair if len(pair) == 2 else others
+            if not keys:
+                return None
+            value = default_target({m: self.results[m] for m in keys})
+        return value if math.isfinite(value) else None
+
+    def status(self, queue_position: int | None = None) -> dict[str, Any]:
+        """The machine-readable status (the API's JSON output): per sampler step, training seconds,
+        current and best quality, ratio, time to the target and the time saving against full batch."""
+        metric = self.modality.metric
+        target = self.target()
+        latest, _ = self.snapshot_view()
+        with self._lock:
+            results = {m: RunResult(r.method, r.description, list(r.curve)) for m, r in self.results.items()}
+        savings = time_savings({m: r for m, r in results.items() if r.curve}, target) if target is not None else {}
+        samplers: dict[str, Any] = {}
+        for column, m in enumerate(self.methods, start=1):
+            snap, res = latest.get(m), results[m]
+            samplers[m] = {
+                "column": column,
+                "description": res.description,
+                "step": snap.step if snap else 0,
+                "train_seconds": round(snap.train_seconds, 4) if snap else 0.0,
+                metric: _num(snap.quality) if snap else None,
+                f"best_{metric}": _num(snap.best_quality) if snap else None,
+                "ratio": round(snap.ratio, 4) if snap else None,
+                "seconds_to_target": _round(res.seconds_to(target)) if target is not None and res.curve else None,
+                "time_saving_vs_full": savings.get(m),
+                "done": bool(snap and snap.done),
+            }
+        signal = self.spec.signal
+        budget = {"seconds": self.config.seconds} if self.config.seconds else {"steps": self.config.steps}
+        return {
+            "job": self.id,
+            "state": self.state,
+            "queue_position": queue_position,
+            "signal": {"name": signal.name, "modality": signal.modality, "shape": list(signal.shape), "n": signal.n},
+            "device": str(self.device),
+            "budget": budget,
+            "metric": metric,
+            "unit": self.modality.metric_unit,
+            "target": _round(target),
+            "samplers": samplers,
+            "error": self.error,
+        }
+
+
+def free_device_memory(device: torch.device) -> None:
+    """Give the memory of finished trainers back (the GPU's cache too)."""
+    gc.collect()
+    if device.type == "cuda" and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class FrameStore:
+    """The live pictures, written as lossless PNGs into the session's folder (which the app serves as
+    static files, so they never enter Gradio's cache) and deleted once `keep` newer ones exist for
+    the same slot (design.md: every yielded image is a file; clean them)."""
+
+    def __init__(self, folder: Path, keep: int = 6) -> None:
+        self.folder = folder
+        self.keep = keep
+        self._files: dict[str, collections.deque[Path]] = collections.defaultdict(collections.deque)
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def write(self, slot: str, array: np.ndarray) -> str:
+        with self._lock:
+            self._count += 1
+            path = self.folder / f"{slot}-{self._count}.png"
+            old = self._files[slot]
+            old.append(path)
+            stale = [old.popleft() for _ in range(max(0, len(old) - self.keep))]
+        Image.fromarray(array).save(path, compress_level=1)
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return str(path)
+
+
+@dataclass
+class Session:
+    """One browser session's tab: its job, its view choices and its folder (uploads, frames, downloads)."""
+
+    key: str
+    folder: Path
+    job: Job | None = None
+    overlay: str = "selection"
+    x_axis: str = "training seconds"
+    frames: FrameStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.frames = FrameStore(self.folder)
+
+
+class SessionTable:
+    """browser session -> Session, and the queue: at most `max_jobs` jobs train at once, the others
+    wait in arrival order."""
+
+    def __init__(self, max_jobs: int = 2, root: Path | None = None) -> None:
+        if max_jobs < 1:
+            raise ValueError(f"max_jobs must be at least 1, got {max_jobs}")
+        self.max_jobs = max_jobs
+        self.root = Path(root or tempfile.mkdtemp(prefix="int-studio-"))
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._sessions: dict[str, Session] = {}
+        self._running: set[Job] = set()
+        self._waiting: list[Job] = []
+        self._lock = threading.RLock()
+
+    @staticmethod
+    def key(session_hash: str | None, tab: str) -> str:
+        return f"{session_hash or 'anonymous'}/{tab}"
+
+    def session(self, key: str) -> Session:
+        with self._lock:
+            if key not in self._sessions:
+                # A random folder name: the folder is served statically, so it must not be guessable.
+                self._sessions[key] = Session(key=key, folder=self.root / uuid.uuid4().hex)
+            return self._sessions[key]
+
+    def get(self, key: str) -> Session | None:
+        with self._lock:
+            return self._sessions.get(key)
+
+    def submit(self, key: str, spec: JobSpec) -> Job:
+        """Start (or queue) a new job for this session; its previous job, if any, is stopped."""
+        session = self.session(key)
+        job = Job(spec)
+        with self._lock:
+            old = session.job
+            session.job = job
+            if old is not None:
+                self._retire(old)
+            self._waiting.append(job)
+            self._schedule()
+        return job
+
+    def queue_position(self, job: Job) -> int | None:
+        """1 for the next job to start, None if it is not waiting."""
+        with self._lock:
+            return self._waiting.index(job) + 1 if job in self._waiting else None
+
+    def running(self) -> list[Job]:
+        with self._lock:
+            return list(self._running)
+
+    def reset(self, key: str) -> None:
+        """Stop and forget the session's job (the session itself stays)."""
+        with self._lock:
+            session = self._sessions.get(key)
+            job = session.job if session else None
+            if session:
+                session.job = None
+        if job:
+            self._retire(job)
+            job.wait(JOIN_SECONDS)
+
+    def close(self, key: str) -> None:
+        """The tab was closed: stop its job, wait for its thread, free its memory and delete its files."""
+        with self._lock:
+            session = self._sessions.pop(key, None)
+        if session is None:
+            return
+        if session.job is not None:
+            self._retire(session.job)
+            if session.job.thread is not None:
+                session.job.thread.join(JOIN_SECONDS)
+        shutil.rmtree(session.folder, ignore_errors=True)
+
+    def close_browser(self, session_hash: str | None) -> None:
+        """Close every tab's session of one browser session (Gradio's unload event)."""
+        prefix = f"{session_hash or 'anonymous'}/"
+        with self._lock:
+            keys = [k for k in self._sessions if k.startswith(prefix)]
+        for k in keys:
+            self.close(k)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            keys = list(self._sessions)
+        for k in keys:
+            self.close(k)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _retire(self, job: Job) -> None:
+        with self._lock:
+            if job in self._waiting:
+                self._waiting.remove(job)
+                job.finish_unstarted()
+                return
+        job.stop()
+
+    def _schedule(self) -> None:
+        with self._lock:
+            while self._waiting and len(self._running) < self.max_jobs:
+                job = self._waiting.pop(0)
+                self._running.add(job)
+                job.start(on_exit=self._on_exit)
+
+    def _on_exit(self, job: Job) -> None:
+        with self._lock:
+            self._running.discard(job)
+            self._schedule()
+
+
+def _num(x: float) -> float | None:
+    """JSON has no inf/nan: NaN -> null, a perfect fit's infinite PSNR -> 999."""
+    if math.isnan(x):
+        return None
+    return round(x, 4) if math.isfinite(x) else (999.0 if x > 0 else -999.0)
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else _num(x)
