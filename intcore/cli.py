@@ -15,7 +15,7 @@ import torch
 
 from .defaults import defaults_for
 from .device import resolve_device
-from .modalities import MODALITIES, get_modality, load_signal, modality_for_path
+from .modalities import MODALITIES, get_modality, load_options, load_signal, modality_for_path
 from .runs import RunResult, default_target, race, run_method, time_savings, write_curves_csv, write_json
 from .samplers import SAMPLERS, make_sampler, sampler_options
 from .signals import Signal, SignalError
@@ -60,6 +60,8 @@ def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", help="INT ratio schedule: constant, linear, step, cosine")
     p.add_argument("--interval", help="INT re-selection interval: dense, every-N, incremental")
     p.add_argument("--max-side", type=_positive_int, help="downscale images so the longer side is at most this (default: 128 on CPU, full size on GPU)")
+    p.add_argument("--max-seconds", type=_positive_float, help="audio: keep the first this many seconds (default: 1 on CPU, 10 on GPU)")
+    p.add_argument("--grid", type=_positive_int, help="shapes: occupancy grid points per side (default: 32 on CPU, 64 on GPU)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--seed", type=int, default=0, help="initial weights and random draws (default 0)")
     p.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 5e-4 on CPU, 1e-4 on GPU)")
@@ -105,10 +107,13 @@ def prepare(args: argparse.Namespace) -> tuple[Signal, torch.device, Any, TrainC
     device = resolve_device(args.device)
     modality = args.modality or modality_for_path(args.path)
     d = defaults_for(modality, device)
-    options: dict[str, Any] = {}
-    if modality == "image":
-        options["max_side"] = args.max_side if args.max_side is not None else d.max_side
-    signal = load_signal(args.path, modality=modality, **options)
+    # Loader options: the device's defaults, then what was given; an option the loader lacks is an error.
+    given = {k: v for k, v in {"max_side": args.max_side, "max_seconds": args.max_seconds, "grid": args.grid}.items() if v is not None}
+    for key in set(given) - load_options(modality):
+        raise UsageError(f"--{key.replace('_', '-')} does not apply to {modality} signals")
+    signal = load_signal(args.path, modality=modality, **{**d.load_options, **given})
+    for note in signal.metadata.get("notices", []):
+        print(f"note: {note}", file=sys.stderr)
     model = d.model.replace(
         **{k: v for k, v in {"width": args.width, "hidden_layers": args.depth, "first_w0": args.w0}.items() if v is not None}
     )
@@ -162,7 +167,7 @@ class Progress:
 
 def signal_info(signal: Signal, device: torch.device) -> dict[str, Any]:
     return {"signal": signal.metadata.get("source", signal.name), "modality": signal.modality, "device": str(device),
-            "n": signal.n, "shape": list(signal.shape)}
+            "n": signal.n, "shape": list(signal.shape), "notices": signal.metadata.get("notices", [])}
 
 
 # ---------------------------------------------------------------- commands

@@ -5,7 +5,8 @@ CPU a 128-px image with a 4 × 128 SIREN at lr 5e-4 shows INT ahead of full batc
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -21,24 +22,30 @@ class Defaults:
     lr: float
     steps: int
     eval_every: int
+    load_options: dict[str, Any] = field(default_factory=dict)
+    """options for the modality's loader on this device (images max_side, audio max_seconds, shapes grid)"""
 
 
 def defaults_for(modality: str, device: torch.device) -> Defaults:
     """Defaults for fitting a signal of `modality` on `device`."""
     overrides = MODALITIES[modality].default_model
     if device.type == "cpu":
+        load = dict(MODALITIES[modality].load_defaults.get("cpu", {}))
         return Defaults(
-            max_side=128,
+            max_side=load.get("max_side"),
             model=ModelConfig(width=128, hidden_layers=4).replace(**overrides),
             lr=5e-4,
             steps=300,
             eval_every=10,
+            load_options=load,
         )
     # The official INT image setting: SIREN 5 × 256, Adam lr 1e-4 (design.md).
+    load = dict(MODALITIES[modality].load_defaults.get("gpu", {}))
     return Defaults(
-        max_side=None,
+        max_side=load.get("max_side"),
         model=ModelConfig(width=256, hidden_layers=5).replace(**overrides),
         lr=1e-4,
         steps=3000,
         eval_every=50,
+        load_options=load,
     )

@@ -188,6 +188,7 @@ class AudioModality(Modality):
     file_extension = ".wav"
     data_range = 2.0
     default_model = {"first_w0": 3000.0, "w0": 30.0}
+    load_defaults = {"cpu": {"max_seconds": 1.0}, "gpu": {"max_seconds": 10.0}}
 
     def load(self, source: Any, max_seconds: float | None = None, sample_rate: int | None = None,
              name: str | None = None) -> Signal:

@@ -29,6 +29,9 @@ class Modality(ABC):
     data_range: ClassVar[float] = 2.0  # values live in [-1, 1]
     file_extension: ClassVar[str] = ""  # of the reconstruction that `save` writes
     default_model: ClassVar[dict[str, Any]] = {"w0": 30.0, "first_w0": 30.0}
+    load_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    """options for `load` by device kind ("cpu", "gpu"), e.g. images {"cpu": {"max_side": 128}}: the
+    size of the problem a default run fits on that device (the CLI and the app start from these)"""
 
     @abstractmethod
     def load(self, source: Any, **options: Any) -> Signal:
@@ -65,6 +68,14 @@ def modality_for_path(path: str | Path) -> str:
 
     known = ", ".join(sorted({e for n in MODALITIES for e in MODALITIES[n].extensions}))
     raise UnsupportedSignalError(path, f"unsupported file type {suffix or '(no extension)'!r} (known: {known})")
+
+
+def load_options(name: str) -> set[str]:
+    """The option names a registered modality's `load` accepts besides the source (for the CLI and app)."""
+    import inspect
+
+    params = inspect.signature(MODALITIES[name].load).parameters
+    return {p for p in params if p not in ("self", "source")}
 
 
 def get_modality(name: str) -> Modality:

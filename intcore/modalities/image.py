@@ -74,6 +74,7 @@ class ImageModality(Modality):
 
     extensions = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
     file_extension = ".png"
+    load_defaults = {"cpu": {"max_side": 128}, "gpu": {"max_side": None}}
 
     def load(self, source: Any, max_side: int | None = None, name: str | None = None) -> Signal:
         return load_image(source, max_side=max_side, name=name)

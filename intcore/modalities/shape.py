@@ -184,6 +184,7 @@ class ShapeModality(Modality):
     data_range = 1.0
     file_extension = ".glb"
     default_model = {"first_w0": 30.0, "w0": 30.0}
+    load_defaults = {"cpu": {"grid": 32}, "gpu": {"grid": 64}}
 
     def load(self, source: Any, grid: int = 32, near_surface: int | None = None, sigma: float | None = None,
              seed: int = 0, name: str | None = None) -> Signal:
