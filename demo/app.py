@@ -44,8 +44,9 @@ MAX_UPLOAD_MB = 25
 COLUMNS = 3
 DEFAULT_COLUMNS = ("int", "full", "random")
 CSS = """
-.live-panel img { image-rendering: pixelated; }
+.live-panel img { image-rendering: pixelated; width: 100% !important; height: 100% !important; object-fit: contain; }
 #status-text { min-height: 3.2em; }
+#downloads .empty { min-height: 4em !important; height: 4em !important; }
 .column-head p { margin: 0 !important; }
 """
 
@@ -70,6 +71,8 @@ class TabKind:
     describe: Callable[[Any], str] = str
     """a loaded signal -> one line for the notice under the picture"""
     extensions: tuple[str, ...] = field(default=())
+    first_preset: str = ""
+    """the preset chosen when the page opens (else the first in name order)"""
 
     def presets(self) -> list[Path]:
         exts = self.extensions or get_modality(self.modality).extensions
@@ -110,6 +113,7 @@ TABS: dict[str, TabKind] = {
         make_panels=_image_panels,
         load_options=lambda s: {"max_side": int(s["max_side"]) if s.get("max_side") else None},
         describe=_describe_image,
+        first_preset="kodim23",
     ),
 }
 
@@ -158,17 +162,17 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
     modality = get_modality(kind.modality)
     d = defaults_for(kind.modality, device)
     presets = kind.presets()
-    first = str(presets[0]) if presets else None
+    first = next((str(p) for p in presets if p.stem == kind.first_preset), str(presets[0]) if presets else None)
     metric = modality.metric.upper()
 
     with gr.Row(equal_height=False):
         # ---------------- left: what to fit, and how
-        with gr.Column(scale=1, min_width=300):
+        with gr.Column(scale=2, min_width=320):
             picture = kind.make_picture(prefix, first)  # a preset is chosen, so Start works at once
             notice = gr.Markdown(elem_id=f"{prefix}notice")
             gallery = gr.Gallery(
                 value=[(str(p), p.stem) for p in presets], label="Presets (click one)", columns=3, height=130,
-                allow_preview=False, object_fit="cover", elem_id=f"{prefix}presets", interactive=False,
+                allow_preview=False, object_fit="cover", elem_id=f"{prefix}presets", interactive=False, buttons=[],
             )
             upload = gr.UploadButton(f"Upload your own ({MAX_UPLOAD_MB} MB max)", file_types=kind.upload_types,
                                      size="sm", elem_id=f"{prefix}upload")
@@ -185,24 +189,27 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                                        value="default", allow_custom_value=True,
                                        label="INT re-selection interval (default: the sampler's own)")
                 with gr.Row():
-                    budget = gr.Radio(["steps", "seconds"], value="steps", label="budget per sampler")
-                    amount = gr.Number(d.steps, label="steps or seconds", minimum=1)
+                    budget = gr.Radio(["steps", "seconds"], value="steps", label="budget per sampler", elem_id=f"{prefix}budget")
+                    amount = gr.Number(d.steps, label="steps or seconds", minimum=1, elem_id=f"{prefix}amount")
                 with gr.Row():
-                    lr = gr.Number(d.lr, label="learning rate", minimum=0)
-                    seed = gr.Number(0, label="seed", precision=0)
+                    lr = gr.Number(d.lr, label="learning rate", minimum=0, elem_id=f"{prefix}lr")
+                    seed = gr.Number(0, label="seed", precision=0, elem_id=f"{prefix}seed")
                 with gr.Row():
-                    width = gr.Number(d.model.width, label="network width", precision=0, minimum=1)
-                    depth = gr.Number(d.model.hidden_layers, label="sine layers", precision=0, minimum=1)
-                    w0 = gr.Number(d.model.first_w0, label="first-layer w0", minimum=0)
+                    width = gr.Number(d.model.width, label="network width", precision=0, minimum=1, elem_id=f"{prefix}width")
+                    depth = gr.Number(d.model.hidden_layers, label="sine layers", precision=0, minimum=1,
+                                      elem_id=f"{prefix}depth")
+                    w0 = gr.Number(d.model.first_w0, label="first-layer w0", minimum=0, elem_id=f"{prefix}w0")
                 with gr.Row():
-                    eval_every = gr.Number(d.eval_every, label="evaluate every N steps", precision=0, minimum=1)
-                    max_side = gr.Number(d.max_side or 768, label="max side (px)", precision=0, minimum=8)
+                    eval_every = gr.Number(d.eval_every, label="evaluate every N steps", precision=0, minimum=1,
+                                           elem_id=f"{prefix}eval-every")
+                    max_side = gr.Number(d.max_side or 768, label="max side (px)", precision=0, minimum=8,
+                                         elem_id=f"{prefix}max-side")
                 target = gr.Number(0, label=f"target {metric} (0: the best both INT and full reached)")
                 gr.Markdown(f"Defaults for **{device.type.upper()}**: {d.model.hidden_layers}×{d.model.width} SIREN, "
                             f"lr {d.lr:g}, {d.steps} steps.")
 
         # ---------------- right: the race
-        with gr.Column(scale=3):
+        with gr.Column(scale=5):
             with gr.Row():
                 start = gr.Button("Start", variant="primary", elem_id=f"{prefix}start", scale=2)
                 pause = gr.Button("Pause", elem_id=f"{prefix}pause", scale=1)
@@ -225,7 +232,8 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                                       interactive=False, elem_id=f"{prefix}table", wrap=True)
             with gr.Row():
                 downloads = gr.File(label="Results: reconstructions (PNG), curves (CSV), summary (JSON), INT selections (GIF)",
-                                    file_count="multiple", interactive=False, elem_id=f"{prefix}downloads", scale=3)
+                                    file_count="multiple", interactive=False, elem_id=f"{prefix}downloads", scale=3,
+                                    height=140)
                 prepare = gr.Button("Prepare downloads now", size="sm", elem_id=f"{prefix}prepare", scale=1)
             with gr.Accordion("Status (JSON, as the API returns it)", open=False):
                 status_json = gr.JSON(elem_id=f"{prefix}status")
@@ -319,7 +327,7 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         drawn: dict[str, tuple] = {}
         seen: tuple | None = None
         first = True
-        while True:
+        while session.job is job:  # a new Start or Reset in this session ends this stream silently
             finished = job.finished
             position = table.queue_position(job)
             now = (job.version, job.state, position, session.overlay, session.x_axis)
@@ -327,7 +335,7 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                 seen = now
                 yield render(session, job, canvas, drawn, first, finished, position)
                 first = False
-            if finished or session.job is not job:
+            if finished:
                 return
             time.sleep(REFRESH_SECONDS)
 
@@ -354,8 +362,9 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         return [*heads_out, *panels_out, figure, table_rows(status), _status_line(job, status, table.max_jobs),
                 status, files, gr.update(value="Resume" if job.state == "paused" else "Pause")]
 
+    # "multiple": pressing Start during a race starts a new one (the old stream sees it and ends).
     start.click(compare, [*settings, overlay, x_axis], live, api_name=f"{prefix}compare",
-                concurrency_limit=None, show_progress="hidden")
+                concurrency_limit=None, show_progress="hidden", trigger_mode="multiple")
 
     # ---------------- controls (each acts on this session's job only)
 
@@ -418,10 +427,10 @@ def _status_line(job: Job, status: dict[str, Any], max_jobs: int) -> str:
     where = f"{sig['name']} ({'×'.join(str(s) for s in reversed(sig['shape']))}) on {status['device']}"
     if state == "queued":
         pos = status["queue_position"]
-        return f"⏳ **Queued** ({pos} ahead of you counting yours; {max_jobs} run at once) · {where}"
+        return f"**Queued**: number {pos} in line ({max_jobs} comparisons train at once) · {where}"
     if state == "error":
-        return f"❌ **Failed**: {status['error']}"
-    icon = {"running": "▶️ **Running**", "paused": "⏸️ **Paused**", "done": "✅ **Done**", "stopped": "⏹️ **Stopped**"}[state]
+        return f"**Failed**: {status['error']}"
+    icon = f"**{state.capitalize()}**"
     runs = status["samplers"]
     budget = status["budget"]
     total = f"/{budget['steps']}" if "steps" in budget else f" (budget {budget['seconds']:g} s each)"
@@ -432,7 +441,8 @@ def _status_line(job: Job, status: dict[str, Any], max_jobs: int) -> str:
     if target is not None and t_int is not None and t_full is not None and job.tracked != "full":
         saving = runs[job.tracked]["time_saving_vs_full"]
         line += (f"  \n**{job.tracked}** reached {target:.2f} {unit} after **{t_int:.1f} s** of training, "
-                 f"full batch after **{t_full:.1f} s**" + (f" ({saving:+.0%} time)." if saving is not None else "."))
+                 f"full batch after **{t_full:.1f} s**" + (f": **{saving:.0%} less time**." if saving is not None and saving > 0 else
+                    f": {-saving:.0%} more time." if saving is not None else "."))
     elif target is not None and metric:
         line += f"  \ntarget {target:.2f} {unit}"
     return line

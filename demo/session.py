@@ -138,10 +138,11 @@ class Job:
         spec = self.spec
         runs: dict[str, Any] = {}
         try:
-            for method, sampler in spec.samplers.items():
-                trainer = Trainer(spec.signal, sampler, model=spec.model, config=self.config, method=method,
-                                  stop_event=self.stop_event, pause_event=self.pause_event)
-                runs[method] = trainer.run()
+            runs = {
+                method: Trainer(spec.signal, sampler, model=spec.model, config=self.config, method=method,
+                                stop_event=self.stop_event, pause_event=self.pause_event).run()
+                for method, sampler in spec.samplers.items()
+            }
             # Round-robin: each next() trains one sampler up to its next evaluation (eval_every steps)
             # while the others' clocks stand still.
             while runs:
@@ -196,11 +197,10 @@ class Job:
         full batch reached (intcore.runs.default_target); None before any evaluation."""
         if self.spec.target is not None:
             return self.spec.target
+        # Both INT and full batch when both race (else every sampler), each with at least one evaluation.
+        keys = [self.tracked, "full"] if "full" in self.methods and self.tracked != "full" else self.methods
         with self._lock:
-            pair = [m for m in (self.tracked, "full") if m in self.results and self.results[m].curve]
-            others = [m for m in self.methods if self.results[m].curve]
-            keys = pair if len(pair) == 2 else others
-            if not keys:
+            if not all(self.results[m].curve for m in keys):
                 return None
             value = default_target({m: self.results[m] for m in keys})
         return value if math.isfinite(value) else None
