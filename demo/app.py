@@ -169,7 +169,7 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         # ---------------- left: what to fit, and how
         with gr.Column(scale=2, min_width=320):
             picture = kind.make_picture(prefix, first)  # a preset is chosen, so Start works at once
-            notice = gr.Markdown(elem_id=f"{prefix}notice")
+            notice = gr.Markdown(_describe_file(kind, first, d.max_side), elem_id=f"{prefix}notice")
             gallery = gr.Gallery(
                 value=[(str(p), p.stem) for p in presets], label="Presets (click one)", columns=3, height=130,
                 allow_preview=False, object_fit="cover", elem_id=f"{prefix}presets", interactive=False, buttons=[],
@@ -202,7 +202,8 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                 with gr.Row():
                     eval_every = gr.Number(d.eval_every, label="evaluate every N steps", precision=0, minimum=1,
                                            elem_id=f"{prefix}eval-every")
-                    max_side = gr.Number(d.max_side or 768, label="max side (px)", precision=0, minimum=8,
+                    # GPU default: the Kodak size (768 px), so a phone photo does not become 12 M coordinates.
+                    max_side = gr.Number(d.max_side or 768, label="max side (px, 0: full size)", precision=0, minimum=0,
                                          elem_id=f"{prefix}max-side")
                 target = gr.Number(0, label=f"target {metric} (0: the best both INT and full reached)")
                 gr.Markdown(f"Defaults for **{device.type.upper()}**: {d.model.hidden_layers}×{d.model.width} SIREN, "
@@ -255,7 +256,8 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         except (SignalError, ValueError) as exc:
             gr.Warning(f"Cannot use this file: {getattr(exc, 'problem', exc)}")
             return None
-        return kind.describe(signal)
+        notes = signal.metadata.get("notices", [])
+        return kind.describe(signal) + "".join(f"  \n⚠️ {n}" for n in notes)
 
     def choose_preset(max_side: float | None, evt: gr.SelectData):
         path = str(presets[evt.index])
@@ -277,6 +279,8 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         folder.mkdir(parents=True, exist_ok=True)
         kept = folder / name
         shutil.copyfile(file, kept)
+        if "downscaled" in described:
+            gr.Info(described.replace("**", ""))
         return str(kept), described
 
     gallery.select(choose_preset, [max_side], [picture, notice], api_visibility="private")
@@ -413,6 +417,13 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
     overlay.change(change_view, [overlay, x_axis], live, api_visibility="private", concurrency_limit=None)
     x_axis.change(change_view, [overlay, x_axis], live, api_visibility="private", concurrency_limit=None)
     prepare.click(prepare_downloads, None, downloads, api_name=f"{prefix}downloads", concurrency_limit=None)
+
+
+def _describe_file(kind: TabKind, path: str | None, max_side: int | None) -> str:
+    """The notice for a preset known to load (the page's first one)."""
+    if not path:
+        return "No presets found: upload a file."
+    return kind.describe(load_signal(path, kind.modality, **kind.load_options({"max_side": max_side})))
 
 
 def _column_head(i: int, method: str, description: str | None = None) -> str:
