@@ -33,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .device import resolve_device
+from .device import cpu_threads, resolve_device
 from .modalities import MODALITIES, get_modality, modality_for_path
 from .models import ModelConfig
 from .runs import RunResult, time_savings, write_json
@@ -68,12 +68,13 @@ class RowSettings:
     """megapixel row only: the mosaic's size"""
 
 
-# --quick: chosen by measurement to finish within 10 minutes on a 2-core CPU (bench/RESULTS.md).
+# --quick: chosen by measurement to finish within 10 minutes on a 2-core CPU shared with other jobs
+# (bench/RESULTS.md): small nets, ≤ 1 s clips, 128-px images, a 0.25 MP mosaic, ~12-40 s per run.
 QUICK: dict[str, RowSettings] = {
-    "audio": RowSettings("audio", seconds=20, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"max_seconds": 1.0}),
-    "image": RowSettings("image", seconds=15, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=3, load={"max_side": 64}),
-    "megapixel": RowSettings("image", seconds=45, width=32, depth=3, lr=1e-3, eval_every=4, megapixels=1.0),
-    "shape": RowSettings("shape", seconds=15, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"grid": 24}),
+    "audio": RowSettings("audio", seconds=12, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"max_seconds": 1.0}),
+    "image": RowSettings("image", seconds=15, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=3, load={"max_side": 128}),
+    "megapixel": RowSettings("image", seconds=40, width=64, depth=3, lr=2e-3, eval_every=5, megapixels=0.25),
+    "shape": RowSettings("shape", seconds=12, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"grid": 24}),
 }
 # Full mode, meant for a GPU: the paper's SIREN 5 × 256 at lr 1e-4 (design.md), whole signals.
 FULL: dict[str, RowSettings] = {
@@ -284,7 +285,8 @@ def run_row(row: str, s: RowSettings, loaders: list[Callable[[], Signal]], names
     config = TrainConfig(
         steps=args.steps, seconds=None if args.steps else (args.seconds or s.seconds),
         lr=args.lr or s.lr, eval_every=args.eval_every or s.eval_every, seed=args.seed, device=str(device),
-        precision=args.precision, compile=args.compile)
+        precision=args.precision, compile=args.compile,
+        chunk=1 << 15 if device.type == "cpu" else 1 << 18)  # CPU: cache-sized chunks (see TrainConfig.micro_batch)
     per_signal, curves = [], {n: [] for n in names}
     for load in loaders:
         signal = load()
@@ -390,9 +392,10 @@ def register(subparsers: Any) -> None:
     """Add `bench` to the `python -m intcore` command line (cli.build_parser calls this)."""
     p = subparsers.add_parser("bench", help="reproduce the INT paper's table (full batch vs INT per modality) on this machine")
     p.add_argument("--modalities", default=",".join(ROWS), help=f"comma-separated rows (default {','.join(ROWS)})")
-    p.add_argument("--samplers", default="full,int", help="comma-separated samplers; full is always run as the baseline (default full,int)")
+    p.add_argument("--samplers", default="full,int-official",
+                   help="comma-separated samplers; full is always run as the baseline (default full,int-official: the paper's INT)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    p.add_argument("--quick", action="store_true", help="small signals and budgets: about 5 minutes on a 2-core CPU")
+    p.add_argument("--quick", action="store_true", help="small signals and budgets: under 10 minutes on a 2-core CPU")
     p.add_argument("--out", type=Path, help="folder for table.md, results.json, curves.csv, curves.svg (default runs/bench)")
     p.add_argument("--kodak", type=Path, help="folder of Kodak images for the image and megapixel rows (default: assets/images)")
     p.add_argument("--signals", help="comma-separated files to use instead of the row's own (one modality row only)")
@@ -401,7 +404,7 @@ def register(subparsers: Any) -> None:
     budget.add_argument("--seconds", type=_positive_float, help="training-time budget per method and signal (overrides the rows')")
     budget.add_argument("--steps", type=_positive_int, help="step budget per method and signal instead of a time budget")
     p.add_argument("--target", type=float, help="stop each run at this quality (dB, or IoU in [0, 1]) and time the runs to it")
-    p.add_argument("--megapixels", type=_positive_float, help="size of the megapixel row's mosaic (default 16; 1 with --quick)")
+    p.add_argument("--megapixels", type=_positive_float, help="size of the megapixel row's mosaic (default 16; 0.25 with --quick)")
     p.add_argument("--max-side", type=_positive_int, help="downscale images so the longer side is at most this")
     p.add_argument("--width", type=_positive_int, help="SIREN width for every row")
     p.add_argument("--depth", type=_positive_int, help="SIREN sine layers for every row")
@@ -409,7 +412,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--eval-every", type=_positive_int, help="evaluate every N steps")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="fp32 (default) or bf16 autocast (only where it shows PSNR parity)")
     p.add_argument("--compile", choices=COMPILE_MODES, default="off", help="torch.compile mode for the model (default off)")
-    p.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice, one per core)")
+    p.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: one per core not already busy, see device.cpu_threads)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_bench)
@@ -450,9 +453,9 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError("--signals needs exactly one row in --modalities")
     if args.kodak is not None:
         image_folder(args.kodak)  # fail early on a bad folder
-    if args.threads:
-        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
+    if args.threads or device.type == "cpu":
+        torch.set_num_threads(args.threads or cpu_threads())
     table = QUICK if args.quick else FULL
     settings = {r: table.get(r, replace(table["image"], modality=r, load={})) for r in rows}  # new modalities: image-like budget
 

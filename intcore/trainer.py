@@ -44,10 +44,12 @@ class TrainConfig:
     device: str = "auto"
     chunk: int = 1 << 18
     """coordinates per forward pass when scoring or evaluating the full signal (bounds memory)"""
-    micro_batch: int = 1 << 18
+    micro_batch: int | None = None
     """coordinates per forward/backward in the learner step: a larger batch (full batch on a megapixel
     signal, a large INT subset) is split and its gradients accumulated, weighted so that the update is
-    the one of the mean loss over all k (bounds activation memory; no effect when k <= micro_batch)"""
+    the one of the mean loss over all k (bounds activation memory; no effect when k <= micro_batch).
+    None: 32768 on the CPU (2.4× less CPU time than 262144 on a 250k-pixel full batch: the activations
+    stay in cache), 262144 on a GPU"""
     precision: str = "fp32"
     """"fp32", or "bf16": autocast the teacher's and learner's forward passes to bfloat16 (weights, Adam,
     losses and the evaluation stay fp32). Opt-in only where the benchmark shows PSNR parity: lower
@@ -67,7 +69,7 @@ class TrainConfig:
             raise ValueError(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be at least 1, got {self.eval_every}")
-        if self.chunk < 1 or self.micro_batch < 1:
+        if self.chunk < 1 or (self.micro_batch is not None and self.micro_batch < 1):
             raise ValueError(f"chunk and micro_batch must be positive, got {self.chunk} and {self.micro_batch}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
@@ -180,7 +182,7 @@ class Trainer:
         `selected` is None), in micro-batches of at most config.micro_batch. Gradients accumulate in
         .grad; returns the loss as a 0-d tensor on the device (no host sync)."""
         k = coords.shape[0] if selected is None else selected.shape[0]
-        mb = self.config.micro_batch
+        mb = self.config.micro_batch or (1 << 15 if self.device.type == "cpu" else 1 << 18)
         if k <= mb:  # one pass: (k, d) -> (k, c)
             x, y = (coords, values) if selected is None else (coords[selected], values[selected])
             with self._autocast():
