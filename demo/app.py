@@ -283,7 +283,11 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
             gr.Info(described.replace("**", ""))
         return str(kept), described
 
+    def resize_notice(path: str | None, max_side: float | None):
+        return (check(path, max_side) or gr.skip()) if path else gr.skip()
+
     gallery.select(choose_preset, [max_side], [picture, notice], api_visibility="private")
+    max_side.change(resize_notice, [picture, max_side], notice, api_visibility="private", trigger_mode="always_last")
     upload.upload(take_upload, [upload, max_side], [picture, notice], api_name=f"{prefix}upload")
 
     # ---------------- the race

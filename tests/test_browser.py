@@ -128,7 +128,7 @@ def test_start_shows_the_race_live_then_stop(browser, served):
     wait_until(page, lambda: page.inner_text("#pause").strip() == "Pause", 10, "Resume to become Pause")
 
     if DOCS:
-        page.wait_for_timeout(90_000)  # let the race run a while for the README's picture
+        page.wait_for_timeout(150_000)  # let the race run a while for the README's picture
     page.click("#stop")
     wait_until(page, lambda: "Stopped" in page.inner_text("#status-text"), 30, "the status to say Stopped")
     wait_until(page, lambda: page.locator("#downloads a").count() >= 4, 30, "the download links")
@@ -137,7 +137,7 @@ def test_start_shows_the_race_live_then_stop(browser, served):
     page.screenshot(path=str(ARTIFACTS / "app-after-stop.png"), full_page=True)
     if DOCS:
         (ROOT / "docs").mkdir(exist_ok=True)
-        page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=False)
+        page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
     page.close()
 
 
