@@ -33,6 +33,7 @@ from ..signals import (
 from .base import MODALITIES, Modality
 
 MAX_FACES = 5_000_000  # refuse bigger meshes: labelling and upload would take minutes
+DEFAULT_GRID = 32
 MAX_GRID = 256  # 256³ = 16.8 M grid points; beyond that the fit does not fit in memory
 MARGIN = 0.05  # the shape fills [-1 + MARGIN, 1 - MARGIN]³, so the grid sees empty space all round
 
@@ -88,7 +89,7 @@ def _read_mesh(path: Path):
 
 def load_shape(
     source: str | Path | Any,
-    grid: int = 32,
+    grid: int | None = 32,
     near_surface: int | None = None,
     sigma: float | None = None,
     seed: int = 0,
@@ -102,6 +103,7 @@ def load_shape(
     half a grid spacing). Each is labelled inside (1) where the generalised winding number is ≥ ½.
     Raises a SignalError subclass for unreadable files, meshes without faces, flat or huge meshes.
     """
+    grid = DEFAULT_GRID if grid is None else int(grid)
     if not 2 <= grid <= MAX_GRID:
         raise ValueError(f"grid must be between 2 and {MAX_GRID} points per side, got {grid}")
     if near_surface is not None and near_surface < 0:
@@ -184,9 +186,9 @@ class ShapeModality(Modality):
     data_range = 1.0
     file_extension = ".glb"
     default_model = {"first_w0": 30.0, "w0": 30.0}
-    load_defaults = {"cpu": {"grid": 32}, "gpu": {"grid": 64}}
+    load_defaults = {"cpu": {"grid": DEFAULT_GRID}, "gpu": {"grid": 64}}
 
-    def load(self, source: Any, grid: int = 32, near_surface: int | None = None, sigma: float | None = None,
+    def load(self, source: Any, grid: int | None = DEFAULT_GRID, near_surface: int | None = None, sigma: float | None = None,
              seed: int = 0, name: str | None = None) -> Signal:
         return load_shape(source, grid=grid, near_surface=near_surface, sigma=sigma, seed=seed, name=name)
 
