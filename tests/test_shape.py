@@ -34,7 +34,7 @@ def test_reads_every_format_into_the_unit_cube(tmp_path: Path, suffix: str) -> N
     assert modality_for_path(path) == "shape"
     sig = load_signal(path, grid=8)
     assert sig.modality == "shape" and sig.shape == (8, 8, 8)
-    assert sig.n == 8**3 + 8**3 // 2 and sig.coords.shape == (sig.n, 3) and sig.values.shape == (sig.n, 1)
+    assert sig.n == 8**3 + 8**3 // 4 and sig.coords.shape == (sig.n, 3) and sig.values.shape == (sig.n, 1)
     assert sig.coords.abs().max() <= 1.0
     assert set(sig.values.unique().tolist()) <= {0.0, 1.0}
     assert sig.metadata["watertight"] and sig.metadata["scale"] == pytest.approx(2 * 0.95 / 4.0)

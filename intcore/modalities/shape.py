@@ -99,7 +99,7 @@ def load_shape(
 
     The mesh is centred and scaled uniformly into [-1 + MARGIN, 1 - MARGIN]³. Coordinates: the `grid`³
     regular grid (signal.shape = (grid, grid, grid), row-major) followed by `near_surface` points
-    (default: half the grid's count) drawn on the surface and jittered by N(0, sigma²) (default sigma:
+    (default: a quarter of the grid's count) drawn on the surface and jittered by N(0, sigma²) (default sigma:
     half a grid spacing). Each is labelled inside (1) where the generalised winding number is ≥ ½.
     Raises a SignalError subclass for unreadable files, meshes without faces, flat or huge meshes.
     """
@@ -138,7 +138,7 @@ def load_shape(
     # Coordinates: the regular grid first (the part IoU and marching cubes read), then near-surface points.
     rng = np.random.default_rng(seed)
     grid_pts = grid_coords((grid, grid, grid))  # (R³, 3)
-    count = grid**3 // 2 if near_surface is None else near_surface
+    count = grid**3 // 4 if near_surface is None else near_surface
     sigma = 1.0 / (grid - 1) if sigma is None else sigma  # half a grid spacing (the spacing is 2 / (R - 1))
     near = sample_surface(vertices, faces, count, rng) + rng.normal(0.0, sigma, (count, 3))
     near = np.clip(near, -1.0, 1.0)
