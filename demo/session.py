@@ -36,6 +36,8 @@ from intcore.samplers import Sampler
 from intcore.signals import Signal
 from intcore.trainer import Snapshot, TrainConfig, Trainer
 
+from .media import Media
+
 log = logging.getLogger("demo.session")
 
 REFRESH_SECONDS = 0.4
@@ -265,14 +267,18 @@ class FrameStore:
         self._count = 0
         self._lock = threading.Lock()
 
-    def write(self, slot: str, array: np.ndarray) -> str:
+    def write(self, slot: str, array: np.ndarray | Media) -> str:
+        """A picture array as PNG, or a `Media` file (WAV, GLB) as its bytes; returns the path."""
         with self._lock:
             self._count += 1
-            path = self.folder / f"{slot}-{self._count}.png"
+            path = self.folder / f"{slot}-{self._count}{array.suffix if isinstance(array, Media) else '.png'}"
             old = self._files[slot]
             old.append(path)
             stale = [old.popleft() for _ in range(max(0, len(old) - self.keep))]
-        Image.fromarray(array).save(path, compress_level=1)
+        if isinstance(array, Media):
+            path.write_bytes(array.data)
+        else:
+            Image.fromarray(array).save(path, compress_level=1)
         for p in stale:
             p.unlink(missing_ok=True)
         return str(path)

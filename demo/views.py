@@ -18,6 +18,9 @@ from intcore.runs import RunResult, time_to_target
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
+from .views_audio import AudioCanvas
+from .views_shape import ShapeCanvas
+
 COLUMN_COLORS = ("#e4572e", "#2e86ab", "#6a994e")
 """one colour per column, shared by its header, its curve and its time-to-target marker"""
 OVERLAY_MODES = ("selection", "error heatmap", "plain")
@@ -110,8 +113,9 @@ class ImageCanvas:
         return np.asarray(img)
 
 
-VIEWS: dict[str, Callable[[Signal], Any]] = {"image": ImageCanvas}
-"""modality -> the canvas class that draws its columns (audio and shape join here, issue 4)"""
+VIEWS: dict[str, Callable[[Signal], Any]] = {"image": ImageCanvas, "audio": AudioCanvas, "shape": ShapeCanvas}
+"""modality -> the canvas class that draws its columns. A canvas's `draw` returns one value per panel:
+a picture array, a `Media` file (WAV, GLB), a plotly figure, None, or `KEEP` (leave the panel as it is)."""
 
 
 def canvas_for(signal: Signal) -> Any:
