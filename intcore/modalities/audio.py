@@ -179,9 +179,10 @@ def load_audio(
 class AudioModality(Modality):
     """Time t in [-1, 1] -> amplitude in [-1, 1]; PSNR over [-1, 1] (data range 2).
 
-    The first layer's frequency: a clip of T samples spans 2 time units, so a sine of frequency f Hz
-    needs w0·|w| ≈ π·f·T/rate. SIREN used w0 = 3000 on its time axis; 3000 measured best for our
-    1–3 s clips at 16–44 kHz with the CPU net (see the audio notes in README).
+    The first layer's frequency: a clip of T samples spans 2 time units, so a sine of f Hz is
+    sin(π·f·(T/rate)·t) and needs first-layer weights w0·|w| ≈ π·f·seconds; the deeper sine layers add
+    the harmonics above that. SIREN used w0 = 3000 on a [-1, 1] time axis; with it the CPU defaults
+    (1 s cap, 4 × 128, lr 5e-4, 300 steps) reach 51–55 dB on a 16 kHz clip of plucked notes.
     """
 
     extensions = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif")
