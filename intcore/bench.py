@@ -71,7 +71,7 @@ class RowSettings:
 # --quick: chosen by measurement to finish within 10 minutes on a 2-core CPU shared with other jobs
 # (bench/RESULTS.md): small nets, ≤ 1 s clips, 128-px images, a 0.25 MP mosaic, ~12-40 s per run.
 QUICK: dict[str, RowSettings] = {
-    "audio": RowSettings("audio", seconds=12, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"max_seconds": 1.0}),
+    "audio": RowSettings("audio", seconds=20, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"max_seconds": 1.0}),
     "image": RowSettings("image", seconds=15, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=3, load={"max_side": 128}),
     "megapixel": RowSettings("image", seconds=40, width=64, depth=3, lr=2e-3, eval_every=5, megapixels=0.25),
     "shape": RowSettings("shape", seconds=12, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"grid": 24}),
@@ -128,7 +128,7 @@ def build_mosaic(files: list[Path], megapixels: float) -> tuple[np.ndarray, str]
             mosaic[r * th:(r + 1) * th, c * tw:(c + 1) * tw] = np.asarray(im)
     h, w = mosaic.shape[:2]
     note = (f"mosaic of {cols}×{rows} tiles ({tw}×{th}) from {min(len(files), cols * rows)} images "
-            f"(mirrored/flipped copies after the first pass), {w}×{h} = {w * h / 1e6:.1f} MP")
+            f"(mirrored/flipped copies after the first pass), {w}×{h} = {w * h / 1e6:.2f} MP")
     return mosaic, note
 
 
@@ -432,8 +432,33 @@ def _positive_float(text: str) -> float:
     return value
 
 
+class PlainBar:
+    """Progress as a line on stderr every 10 s, for machines without tqdm (the GPU image)."""
+
+    def __init__(self, total: float, disable: bool = False, **_: Any) -> None:
+        self.total, self.n, self.disable, self.postfix, self.last = total, 0.0, disable, "", 0.0
+
+    def update(self, amount: float) -> None:
+        self.n += amount
+        if not self.disable and time.perf_counter() - self.last > 10:
+            self.last = time.perf_counter()
+            print(f"bench {100 * self.n / max(self.total, 1e-9):3.0f}% {self.postfix}", file=sys.stderr, flush=True)
+
+    def set_postfix_str(self, text: str) -> None:
+        self.postfix = text
+
+    def write(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
 def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = PlainBar  # type: ignore[assignment]
 
     from .cli import UsageError
 

@@ -225,7 +225,8 @@ class Trainer:
         values = signal.values.to(dev)  # (N, c)
         n = signal.n
         self.model = model = build_model(self.model_config, signal.in_features, signal.out_features, cfg.seed).to(dev)
-        self._net = model if cfg.compile == "off" else torch.compile(model, mode=cfg.compile)
+        # dynamic=True: one graph for every k, so INT's schedule changing k never recompiles on the clock.
+        self._net = model if cfg.compile == "off" else torch.compile(model, mode=cfg.compile, dynamic=True)
         graphs = cfg.compile == "reduce-overhead" and dev.type == "cuda"
         # Fused Adam: one kernel for all parameters (CUDA), 3× less optimiser time on the CPU preset.
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=dev.type in ("cuda", "cpu"))
