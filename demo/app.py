@@ -66,13 +66,21 @@ class TabKind:
     """(elem_id prefix, first preset) -> the input widget that shows the chosen signal (value: a file path)"""
     make_panels: Callable[[str, int], list[gr.components.Component]]
     """one column's output widgets, in the order of the canvas's `panels`"""
-    load_options: Callable[[dict[str, Any]], dict[str, Any]] = lambda s: {}
-    """settings -> keyword options for the modality's loader"""
+    size_option: str = ""
+    """the loader option that sets the working size (images max_side, audio max_seconds, shapes grid)"""
+    size_label: str = ""
+    size_fallback: float | None = None
+    """the setting's value where the device default is None (no limit)"""
+    size_type: Callable[[float], Any] = float
     describe: Callable[[Any], str] = str
     """a loaded signal -> one line for the notice under the picture"""
     extensions: tuple[str, ...] = field(default=())
     first_preset: str = ""
     """the preset chosen when the page opens (else the first in name order)"""
+
+    def load_options(self, size: float | None) -> dict[str, Any]:
+        """The working-size setting -> keyword options for the modality's loader (0 or empty: no limit)."""
+        return {self.size_option: self.size_type(size) if size else None} if self.size_option else {}
 
     def presets(self) -> list[Path]:
         exts = self.extensions or get_modality(self.modality).extensions
@@ -111,7 +119,10 @@ TABS: dict[str, TabKind] = {
         upload_types=["image"],
         make_picture=_image_picture,
         make_panels=_image_panels,
-        load_options=lambda s: {"max_side": int(s["max_side"]) if s.get("max_side") else None},
+        size_option="max_side",
+        size_label="max side (px, 0: full size)",
+        size_fallback=768,  # on a GPU the Kodak size, so a phone photo does not become 12 M coordinates
+        size_type=int,
         describe=_describe_image,
         first_preset="kodim23",
     ),
@@ -169,7 +180,8 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         # ---------------- left: what to fit, and how
         with gr.Column(scale=2, min_width=320):
             picture = kind.make_picture(prefix, first)  # a preset is chosen, so Start works at once
-            notice = gr.Markdown(_describe_file(kind, first, d.max_side), elem_id=f"{prefix}notice")
+            size_default = d.load_options.get(kind.size_option) or kind.size_fallback
+            notice = gr.Markdown(_describe_file(kind, first, size_default), elem_id=f"{prefix}notice")
             gallery = gr.Gallery(
                 value=[(str(p), p.stem) for p in presets], label="Presets (click one)", columns=3, height=130,
                 allow_preview=False, object_fit="cover", elem_id=f"{prefix}presets", interactive=False, buttons=[],
@@ -202,9 +214,8 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                 with gr.Row():
                     eval_every = gr.Number(d.eval_every, label="evaluate every N steps", precision=0, minimum=1,
                                            elem_id=f"{prefix}eval-every")
-                    # GPU default: the Kodak size (768 px), so a phone photo does not become 12 M coordinates.
-                    max_side = gr.Number(d.max_side or 768, label="max side (px, 0: full size)", precision=0, minimum=0,
-                                         elem_id=f"{prefix}max-side")
+                    size = gr.Number(size_default, label=kind.size_label,
+                                     minimum=0, elem_id=f"{prefix}size", visible=bool(kind.size_option))
                 target = gr.Number(0, label=f"target {metric} (0: the best both INT and full reached)")
                 gr.Markdown(f"Defaults for **{device.type.upper()}**: {d.model.hidden_layers}×{d.model.width} SIREN, "
                             f"lr {d.lr:g}, {d.steps} steps.")
@@ -242,28 +253,28 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
     panels_per_column = len(panels) // COLUMNS
     live = [*heads, *panels, plot, table_view, status_text, status_json, downloads, pause]
     settings = [picture, *column_pickers, ratio, schedule, interval, budget, amount, lr, width, depth, w0, seed,
-                eval_every, max_side, target]
+                eval_every, size, target]
 
     def key_of(request: gr.Request) -> str:
         return table.key(request.session_hash, kind.modality)
 
     # ---------------- choosing the signal
 
-    def check(path: str | None, max_side: float | None) -> str:
+    def check(path: str | None, size: float | None) -> str:
         """Load the file as training would; its one-line description, or gr.Warning + None on bad input."""
         try:
-            signal = load_signal(path, kind.modality, **kind.load_options({"max_side": max_side}))
+            signal = load_signal(path, kind.modality, **kind.load_options(size))
         except (SignalError, ValueError) as exc:
             gr.Warning(f"Cannot use this file: {getattr(exc, 'problem', exc)}")
             return None
         notes = signal.metadata.get("notices", [])
         return kind.describe(signal) + "".join(f"  \n⚠️ {n}" for n in notes)
 
-    def choose_preset(max_side: float | None, evt: gr.SelectData):
+    def choose_preset(size: float | None, evt: gr.SelectData):
         path = str(presets[evt.index])
-        return path, check(path, max_side) or ""
+        return path, check(path, size) or ""
 
-    def take_upload(file: str | None, max_side: float | None, request: gr.Request):
+    def take_upload(file: str | None, size: float | None, request: gr.Request):
         """Validate an upload; keep a copy in the session's folder (static, so it outlives Gradio's cache)."""
         if not file:
             return gr.skip(), gr.skip()
@@ -272,7 +283,7 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         if size_mb > MAX_UPLOAD_MB:
             gr.Warning(f"{name} is {size_mb:.0f} MB; the limit is {MAX_UPLOAD_MB} MB. Please pick a smaller file.")
             return gr.skip(), f"⚠️ {name} was refused: {size_mb:.0f} MB is over the {MAX_UPLOAD_MB} MB limit."
-        described = check(file, max_side)
+        described = check(file, size)
         if described is None:
             return gr.skip(), f"⚠️ {name} could not be read as {kind.modality}; the previous choice is kept."
         folder = table.session(key_of(request)).folder / "uploads"
@@ -283,17 +294,17 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
             gr.Info(described.replace("**", ""))
         return str(kept), described
 
-    def resize_notice(path: str | None, max_side: float | None):
-        return (check(path, max_side) or gr.skip()) if path else gr.skip()
+    def resize_notice(path: str | None, size: float | None):
+        return (check(path, size) or gr.skip()) if path else gr.skip()
 
-    gallery.select(choose_preset, [max_side], [picture, notice], api_visibility="private")
-    max_side.change(resize_notice, [picture, max_side], notice, api_visibility="private", trigger_mode="always_last")
-    upload.upload(take_upload, [upload, max_side], [picture, notice], api_name=f"{prefix}upload")
+    gallery.select(choose_preset, [size], [picture, notice], api_visibility="private")
+    size.change(resize_notice, [picture, size], notice, api_visibility="private", trigger_mode="always_last")
+    upload.upload(take_upload, [upload, size], [picture, notice], api_name=f"{prefix}upload")
 
     # ---------------- the race
 
     def make_spec(picture, c1, c2, c3, ratio, schedule, interval, budget, amount, lr, width, depth, w0, seed,
-                  eval_every, max_side, target) -> JobSpec:
+                  eval_every, size, target) -> JobSpec:
         if not picture:
             raise gr.Error("Choose a preset or upload a file first.")
         names = [c1, c2, c3]
@@ -302,7 +313,7 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         given = {"ratio": ratio, "schedule": None if schedule == "default" else schedule,
                  "interval": None if interval == "default" else interval}
         try:
-            signal = load_signal(picture, kind.modality, **kind.load_options({"max_side": max_side}))
+            signal = load_signal(picture, kind.modality, **kind.load_options(size))
             samplers = {
                 n: make_sampler(n, **{k: v for k, v in given.items() if v is not None and k in sampler_options(n)})
                 for n in names
@@ -319,11 +330,12 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                        target=float(target) if target else None)
 
     def compare(picture, sampler_1, sampler_2, sampler_3, ratio, schedule, interval, budget, amount, lr, width,
-                depth, w0, seed, eval_every, max_side, target, overlay, x_axis, request: gr.Request):
+                depth, w0, seed, eval_every, size, target, overlay, x_axis, request: gr.Request):
         """Race three samplers on a signal. Streams the live view until the run ends; the `status` output
-        is JSON with, per sampler, step, train_seconds, psnr (or iou) and best_psnr."""
+        is JSON with, per sampler, step, train_seconds, psnr (or iou) and best_psnr. `size` is the working
+        size (images: the longer side in px, 0 = full size); `target` 0 means the best both INT and full reached."""
         spec = make_spec(picture, sampler_1, sampler_2, sampler_3, ratio, schedule, interval, budget, amount, lr,
-                         width, depth, w0, seed, eval_every, max_side, target)
+                         width, depth, w0, seed, eval_every, size, target)
         key = key_of(request)
         session = table.session(key)
         session.overlay, session.x_axis = overlay, x_axis
@@ -382,12 +394,12 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
             return gr.update(value="Pause")
         return gr.update(value="Resume" if session.job.toggle_pause() else "Pause")
 
-    def stop_job(request: gr.Request):
+    def stop_job(request: gr.Request) -> None:
+        # No output of its own: the race's stream shows "Stopped" once the job has ended (an output here
+        # could arrive after that and overwrite it).
         session = table.get(key_of(request))
         if session is not None and session.job is not None:
             session.job.stop()
-            return "Stopping…"
-        return gr.skip()
 
     def reset_view(request: gr.Request):
         table.reset(key_of(request))
@@ -416,18 +428,18 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
         return write_results(session.job, session.folder / "results")
 
     pause.click(toggle_pause, None, pause, api_name=f"{prefix}pause", concurrency_limit=None)
-    stop.click(stop_job, None, status_text, api_name=f"{prefix}stop", concurrency_limit=None)
+    stop.click(stop_job, None, None, api_name=f"{prefix}stop", concurrency_limit=None)
     reset.click(reset_view, None, live, api_name=f"{prefix}reset", concurrency_limit=None)
     overlay.change(change_view, [overlay, x_axis], live, api_visibility="private", concurrency_limit=None)
     x_axis.change(change_view, [overlay, x_axis], live, api_visibility="private", concurrency_limit=None)
     prepare.click(prepare_downloads, None, downloads, api_name=f"{prefix}downloads", concurrency_limit=None)
 
 
-def _describe_file(kind: TabKind, path: str | None, max_side: int | None) -> str:
+def _describe_file(kind: TabKind, path: str | None, size: float | None) -> str:
     """The notice for a preset known to load (the page's first one)."""
     if not path:
         return "No presets found: upload a file."
-    return kind.describe(load_signal(path, kind.modality, **kind.load_options({"max_side": max_side})))
+    return kind.describe(load_signal(path, kind.modality, **kind.load_options(size)))
 
 
 def _column_head(i: int, method: str, description: str | None = None) -> str:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "assets" / "images" / "camera.png"
 TINY = dict(
     sampler_1="int", sampler_2="full", sampler_3="random", ratio=0.2, schedule="default", interval="default",
-    budget="steps", amount=4000, lr=1e-3, width=16, depth=2, w0=30, seed=0, eval_every=5, max_side=24, target=0,
+    budget="steps", amount=4000, lr=1e-3, width=16, depth=2, w0=30, seed=0, eval_every=5, size=24, target=0,
     overlay="selection", x_axis="training seconds",
 )
 STATUS = 12  # index of the JSON status among the compare outputs (3 heads + 6 panels, plot, table, text)

@@ -7,6 +7,7 @@ the app's own defaults for longer and the screenshot is also written to docs/scr
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import time
@@ -24,7 +25,9 @@ DOCS = os.environ.get("INT_STUDIO_DOCS_SCREENSHOT") == "1"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Small and quick: a 48-px picture and a 2 × 32 SIREN; the docs screenshot keeps the app's defaults.
-QUICK_SETTINGS = {"max-side": 48, "width": 32, "depth": 2, "eval-every": 5, "amount": 5000}
+QUICK_SETTINGS = {"size": 48, "width": 32, "depth": 2, "eval-every": 5, "amount": 5000}
+
+UI_TIMEOUT_MS = 90_000  # a click waits for the page's main thread, which a busy 2-core machine can starve
 
 pytestmark = pytest.mark.browser
 
@@ -73,8 +76,22 @@ def served(tmp_path_factory):
     app.session_table.shutdown()
 
 
+@pytest.fixture
+def closing():
+    """Pages and browser contexts a test opens; closed afterwards even when it fails, so their races
+    stop (the app's unload handler) and do not hold the shared app's job slots for the next test."""
+    opened: list = []
+    yield opened
+    for thing in reversed(opened):
+        try:
+            thing.close()
+        except Exception:
+            pass
+
+
 def open_app(browser, url: str, quick: bool = True):
     page = browser.new_page(viewport={"width": 1500, "height": 1150})
+    page.set_default_timeout(UI_TIMEOUT_MS)
     page.goto(url)
     page.wait_for_selector("#start", timeout=60_000)
     page.wait_for_selector("#picture img", timeout=30_000)  # a preset is chosen on arrival
@@ -106,13 +123,15 @@ def wait_until(page, condition, timeout: float = 60.0, what: str = "condition") 
             return
         page.wait_for_timeout(200)
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "timed-out.png"), full_page=True)
-    raise AssertionError(f"timed out waiting for {what} (page: tests/artifacts/timed-out.png)")
+    shot = ARTIFACTS / f"timed-out-{re.sub(r'[^a-z0-9]+', '-', what.lower()).strip('-')}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    raise AssertionError(f"timed out waiting for {what} (page: {shot.relative_to(ROOT)})")
 
 
-def test_start_shows_the_race_live_then_stop(browser, served):
+def test_start_shows_the_race_live_then_stop(browser, served, closing):
     app, url = served
     page = open_app(browser, url, quick=not DOCS)
+    closing.append(page)
     page.click("#start")
     wait_until(page, lambda: page.locator("#psnr-plot .scatterlayer path.js-line").count() >= 3, 120,
                "three curves on the chart")
@@ -138,12 +157,12 @@ def test_start_shows_the_race_live_then_stop(browser, served):
     if DOCS:
         (ROOT / "docs").mkdir(exist_ok=True)
         page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
-    page.close()
 
 
-def test_corrupt_upload_warns_and_the_page_keeps_working(browser, served, tmp_path):
+def test_corrupt_upload_warns_and_the_page_keeps_working(browser, served, tmp_path, closing):
     _, url = served
     page = open_app(browser, url)
+    closing.append(page)
     bad = tmp_path / "holiday.png"
     bad.write_text("not a picture at all\n")
     with page.expect_file_chooser() as chooser:
@@ -159,16 +178,17 @@ def test_corrupt_upload_warns_and_the_page_keeps_working(browser, served, tmp_pa
     wait_until(page, lambda: "Stopped" in page.inner_text("#status-text"), 30, "Stopped")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app-after-bad-upload.png"), full_page=True)
-    page.close()
 
 
-def test_two_sessions_progress_and_closing_one_stops_its_job(browser, served):
+def test_two_sessions_progress_and_closing_one_stops_its_job(browser, served, closing):
     app, url = served
     one, two = browser.new_context(), browser.new_context()
+    closing.extend([one, two])
     pages = []
     for ctx in (one, two):
         page = ctx.new_page()
         page.set_viewport_size({"width": 1500, "height": 1150})
+        page.set_default_timeout(UI_TIMEOUT_MS)
         pages.append(page)
     for page in pages:
         page.goto(url)
@@ -188,4 +208,3 @@ def test_two_sessions_progress_and_closing_one_stops_its_job(browser, served):
     wait_until(pages[1], lambda: plot_signature(pages[1]) != before, 30, "the other session to keep going")
     pages[1].click("#stop")
     wait_until(pages[1], lambda: not any(t.is_alive() for t in threads), 30, "both jobs to end")
-    two.close()
