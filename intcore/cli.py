@@ -246,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         print(f"intcore: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ImportError as exc:  # an optional package (soundfile, trimesh, libigl) is missing here
+        print(f"intcore: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("intcore: interrupted", file=sys.stderr)
         return 130

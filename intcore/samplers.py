@@ -143,7 +143,8 @@ class IntSampler(Sampler):
 
     r(t) follows `schedule` from the start ratio `ratio` (constant, linear, step, cosine). A new subset
     is chosen at step 0 and then every `interval` steps (dense, every-N, incremental); in between, the
-    last subset is reused unchanged. Ties in the error are broken by torch.topk.
+    last subset is reused unchanged. Ties in the error are broken by torch.topk. When k reaches N it
+    trains on all coordinates without scoring them (the top N of N is everything).
     """
 
     uses_errors = True
@@ -157,17 +158,17 @@ class IntSampler(Sampler):
         self.reset()
 
     def reset(self) -> None:
-        self._indices: torch.Tensor | None = None
+        self._indices: torch.Tensor | None = None  # None: all N (once the schedule reaches 100 %)
         self._next_selection = 0
 
     def ratio_at(self, progress: float) -> float:
         return RATIO_SCHEDULES[self.schedule](self.ratio, progress)
 
-    def select(self, ctx: SelectionContext) -> torch.Tensor:
-        if self._indices is None or ctx.step >= self._next_selection:
+    def select(self, ctx: SelectionContext) -> torch.Tensor | None:
+        if ctx.step >= self._next_selection:
             k = subset_size(self.ratio_at(ctx.progress), ctx.n)
-            errors = ctx.score()  # (N,)
-            self._indices = torch.topk(errors, k, sorted=False).indices
+            # At k = N the top-k is every coordinate: skip the teacher's pass and train full batch.
+            self._indices = None if k == ctx.n else torch.topk(ctx.score(), k, sorted=False).indices
             self._next_selection = ctx.step + interval_at(self.interval, ctx.progress)
         return self._indices
 

@@ -140,6 +140,14 @@ def test_int_ratio_grows_with_the_schedule():
     assert sizes[0] == 200 and sizes == sorted(sizes) and sizes[-1] == math.ceil((0.2 + 0.9 * 0.8) * 1000)
 
 
+def test_int_at_full_ratio_trains_on_everything_without_scoring():
+    scorer = Scorer(torch.rand(100))
+    sampler = IntSampler(ratio=0.2, schedule="cosine", interval="dense")
+    assert sampler.select(ctx(0, scorer.errors, progress=1.0, scorer=scorer)) is None
+    assert scorer.calls == 0
+    assert sampler.select(ctx(1, scorer.errors, progress=0.0, scorer=scorer)).numel() == 20
+
+
 def test_reset_forgets_the_last_subset():
     errors = torch.rand(100)
     sampler = IntSampler(ratio=0.1, schedule="constant", interval="every-100")
