@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
+import numpy as np
 import torch
 
 from intcore.defaults import defaults_for
@@ -25,6 +26,8 @@ from intcore.samplers import RATIO_SCHEDULES, SAMPLERS, make_sampler, sampler_op
 from intcore.signals import SignalError
 from intcore.trainer import TrainConfig
 
+from . import views_audio, views_shape
+from .media import KEEP, Media
 from .results import write_results
 from .session import REFRESH_SECONDS, Job, JobSpec, Session, SessionTable
 from .views import (
@@ -77,6 +80,8 @@ class TabKind:
     extensions: tuple[str, ...] = field(default=())
     first_preset: str = ""
     """the preset chosen when the page opens (else the first in name order)"""
+    thumbnail: Callable[[Path, Path], str] = lambda path, folder: str(path)
+    """(preset, folder for generated pictures) -> the picture the presets gallery shows for it"""
 
     def load_options(self, size: float | None) -> dict[str, Any]:
         """The working-size setting -> keyword options for the modality's loader (0 or empty: no limit)."""
@@ -111,6 +116,47 @@ def _describe_image(signal: Any) -> str:
     return text + "."
 
 
+def _audio_picture(prefix: str, value: str | None) -> gr.Audio:
+    return gr.Audio(value, label="Clip to fit (the original)", type="filepath", interactive=False,
+                    elem_id=f"{prefix}picture")
+
+
+def _audio_panels(prefix: str, column: int) -> list[gr.components.Component]:
+    common = dict(type="filepath", format="png", interactive=False, height=120, buttons=["fullscreen"])
+    return [
+        gr.Image(label="waveform: samples trained on (or error)", elem_id=f"{prefix}overlay-{column}", **common),
+        gr.Image(label="reconstruction over the target", elem_id=f"{prefix}recon-{column}", **common),
+        gr.Audio(label="reconstruction", type="filepath", interactive=False, elem_id=f"{prefix}player-{column}"),
+    ]
+
+
+def _describe_audio(signal: Any) -> str:
+    meta = signal.metadata
+    mix = f", mono mix of {meta['channels']} channels" if meta["channels"] > 1 else ""
+    return (f"Working clip **{meta['seconds']:.2f} s** at {meta['sample_rate']:,} Hz ({signal.n:,} samples{mix}); "
+            f"peak {meta['peak']:.2f} of full scale, restored in the players.")
+
+
+def _shape_picture(prefix: str, value: str | None) -> gr.Model3D:
+    return gr.Model3D(value, label="Mesh to fit", interactive=False, height=230, elem_id=f"{prefix}picture")
+
+
+def _shape_panels(prefix: str, column: int) -> list[gr.components.Component]:
+    return [
+        gr.Plot(label="points trained on this step", show_label=False, elem_id=f"{prefix}overlay-{column}"),
+        gr.Model3D(label="reconstruction (marching cubes)", interactive=False, height=230,
+                   elem_id=f"{prefix}recon-{column}"),
+    ]
+
+
+def _describe_shape(signal: Any) -> str:
+    meta = signal.metadata
+    r = signal.shape[0]
+    return (f"Occupancy on a **{r}³ grid** plus {meta['near_surface']:,} points near the surface; the mesh has "
+            f"{meta['faces']:,} faces ({'watertight' if meta['watertight'] else 'open'}), "
+            f"{meta['inside_fraction']:.0%} of the grid inside.")
+
+
 TABS: dict[str, TabKind] = {
     "image": TabKind(
         modality="image",
@@ -125,6 +171,36 @@ TABS: dict[str, TabKind] = {
         size_type=int,
         describe=_describe_image,
         first_preset="kodim23",
+    ),
+    "audio": TabKind(
+        modality="audio",
+        title="Audio",
+        preset_dir=ASSETS / "audio",
+        upload_types=list(get_modality("audio").extensions),
+        make_picture=_audio_picture,
+        make_panels=_audio_panels,
+        size_option="max_seconds",
+        size_label="max seconds (longer clips are trimmed; 0: the whole clip)",
+        size_fallback=10.0,
+        size_type=float,
+        describe=_describe_audio,
+        first_preset="melody",
+        thumbnail=views_audio.thumbnail,
+    ),
+    "shape": TabKind(
+        modality="shape",
+        title="3D shape",
+        preset_dir=ASSETS / "shapes",
+        upload_types=list(get_modality("shape").extensions),
+        make_picture=_shape_picture,
+        make_panels=_shape_panels,
+        size_option="grid",
+        size_label="occupancy grid points per side",
+        size_fallback=64,
+        size_type=int,
+        describe=_describe_shape,
+        first_preset="mug",
+        thumbnail=views_shape.thumbnail,
     ),
 }
 
@@ -183,7 +259,7 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
             size_default = d.load_options.get(kind.size_option) or kind.size_fallback
             notice = gr.Markdown(_describe_file(kind, first, size_default), elem_id=f"{prefix}notice")
             gallery = gr.Gallery(
-                value=[(str(p), p.stem) for p in presets], label="Presets (click one)", columns=3, height=130,
+                value=[(kind.thumbnail(p, table.root / "thumbs"), p.stem) for p in presets], label="Presets (click one)", columns=3, height=130,
                 allow_preview=False, object_fit="cover", elem_id=f"{prefix}presets", interactive=False, buttons=[],
             )
             upload = gr.UploadButton(f"Upload your own ({MAX_UPLOAD_MB} MB max)", file_types=kind.upload_types,
@@ -375,7 +451,7 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                 continue
             drawn[m] = mark
             for j, picture in enumerate(canvas.draw(snap, session.overlay)):
-                panels_out.append(None if picture is None else session.frames.write(f"c{i + 1}p{j}", picture))
+                panels_out.append(_panel_value(session, f"c{i + 1}p{j}", picture))
         figure = race_figure(job.results, colors, modality.metric, modality.metric_unit, job.target(),
                              session.x_axis, uirevision=f"{job.id}-{session.x_axis}")
         files = write_results(job, session.folder / "results") if finished else gr.skip()
@@ -440,6 +516,16 @@ def _describe_file(kind: TabKind, path: str | None, size: float | None) -> str:
     if not path:
         return "No presets found: upload a file."
     return kind.describe(load_signal(path, kind.modality, **kind.load_options(size)))
+
+
+def _panel_value(session: Session, slot: str, value: Any) -> Any:
+    """A canvas's panel value -> Gradio's: pictures and media files are written to the session's folder,
+    KEEP leaves the panel as it is, figures and None go as they are."""
+    if value is KEEP:
+        return gr.skip()
+    if isinstance(value, (np.ndarray, Media)):
+        return session.frames.write(slot, value)
+    return value
 
 
 def _column_head(i: int, method: str, description: str | None = None) -> str:
