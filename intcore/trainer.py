@@ -159,7 +159,12 @@ class Trainer:
         chunk = self.config.chunk
         if coords.shape[0] <= chunk:
             return self.model(coords)
-        return torch.cat([self.model(c) for c in coords.split(chunk)])
+        # Written into one preallocated (N, c) tensor: no list of chunks + cat (2× the memory), and no
+        # long-lived small blocks between the chunks' freed activations (heap fragmentation on the CPU).
+        out = torch.empty(coords.shape[0], self.signal.out_features, device=coords.device)
+        for start in range(0, coords.shape[0], chunk):
+            out[start:start + chunk] = self.model(coords[start:start + chunk])
+        return out
 
     def _autocast(self) -> torch.autocast:
         """bf16 autocast around the forward passes when config.precision == "bf16" (a no-op for fp32)."""
@@ -173,9 +178,11 @@ class Trainer:
         with self._autocast():
             if coords.shape[0] <= chunk:
                 return self.modality.error(self._net(coords).float(), values)
-            return torch.cat(
-                [self.modality.error(self._net(c).float(), v) for c, v in zip(coords.split(chunk), values.split(chunk))]
-            )
+            errors = torch.empty(coords.shape[0], device=coords.device)  # (N,), filled chunk by chunk
+            for start in range(0, coords.shape[0], chunk):
+                part = slice(start, start + chunk)
+                errors[part] = self.modality.error(self._net(coords[part]).float(), values[part])
+            return errors
 
     def _learn(self, coords: torch.Tensor, values: torch.Tensor, selected: torch.Tensor | None) -> torch.Tensor:
         """Learner's forward + backward of the mean loss over the k training coordinates (all N when
