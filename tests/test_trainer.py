@@ -150,7 +150,7 @@ CPU_MODEL = ModelConfig(width=128, hidden_layers=4)  # the CPU default net
 def small_preset():
     from pathlib import Path
 
-    return load_image(Path(__file__).resolve().parents[1] / "assets/images/kodim23.png", max_side=64)
+    return load_image(Path(__file__).resolve().parents[1] / "assets/images/kodim05.png", max_side=96)
 
 
 @pytest.mark.slow
@@ -163,7 +163,7 @@ def test_int_beats_random_at_equal_steps(small_preset):
 
 @pytest.mark.slow
 def test_int_beats_full_at_equal_training_time(small_preset):
-    cfg = TrainConfig(seconds=4.0, eval_every=10, lr=5e-4, device="cpu")
+    cfg = TrainConfig(seconds=5.0, eval_every=10, lr=5e-4, device="cpu")
     # Interleaved, so that a busy CI neighbour slows both runs alike.
     results = race(small_preset, {n: make_sampler(n) for n in ("int", "full")}, CPU_MODEL, cfg)
     assert results["int"].best_quality > results["full"].best_quality
