@@ -33,13 +33,14 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from .cli import _positive_float, _positive_int
 from .device import cpu_threads, resolve_device
 from .modalities import MODALITIES, get_modality, modality_for_path
 from .models import ModelConfig
-from .runs import RunResult, time_savings, write_json
+from .runs import RunResult, race, time_savings, write_json
 from .samplers import SAMPLERS, make_sampler
 from .signals import Signal, SignalError
-from .trainer import COMPILE_MODES, PRECISIONS, Snapshot, TrainConfig, Trainer
+from .trainer import COMPILE_MODES, PRECISIONS, Snapshot, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -228,27 +229,6 @@ class PeakMemory:
         return kb / 1024 if sys.platform != "darwin" else kb / 2**20, "peak RSS of the process so far"
 
 
-def race_to(signal: Signal, samplers: dict[str, Any], model: ModelConfig, config: TrainConfig,
-            target: float | None, on_snapshot: Callable[[Snapshot], None]) -> dict[str, RunResult]:
-    """Like runs.race (interleaved, one evaluation interval each in turn), but a run stops as soon as
-    it reaches `target` when one is given. Reconstructions are dropped (the bench only keeps numbers)."""
-    trainers = {n: Trainer(signal, s, model=model, config=config, method=n) for n, s in samplers.items()}
-    results = {n: RunResult(method=n, description=s.describe()) for n, s in samplers.items()}
-    running = {n: t.run() for n, t in trainers.items()}
-    while running:
-        for name in list(running):
-            snap = next(running[name], None)
-            if snap is None:
-                del running[name]
-                continue
-            snap.reconstruction = None
-            results[name].curve.append(snap)
-            on_snapshot(snap)
-            if target is not None and snap.quality >= target:
-                trainers[name].stop()
-    return results
-
-
 def mean_std(xs: list[float]) -> tuple[float | None, float | None]:
     xs = [x for x in xs if x is not None and math.isfinite(x)]
     if not xs:
@@ -300,7 +280,8 @@ def run_row(row: str, s: RowSettings, loaders: list[Callable[[], Signal]], names
             bar.set_postfix_str(f"{row} {signal.name} {snap.method} {snap.quality:.3g}")
 
         samplers = {n: make_sampler(n) for n in names}
-        results = race_to(signal, samplers, model, config, args.target, on_snapshot)
+        results = race(signal, samplers, model, config, on_snapshot=on_snapshot, target=args.target,
+                       keep_final_reconstruction=False)
         for n in names:  # runs stopped at the target: advance the bar over the rest of their budget
             bar.update(max(0.0, budget - done[n]))
         target = args.target if args.target is not None else results["full"].final.quality
@@ -416,20 +397,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_bench)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 class PlainBar:

@@ -117,11 +117,17 @@ def race(
     model: ModelConfig,
     config: TrainConfig,
     on_snapshot: Callable[[Snapshot], None] | None = None,
+    target: float | None = None,
+    keep_final_reconstruction: bool = True,
 ) -> dict[str, RunResult]:
     """Train several samplers from the same initial weights, interleaved: each advances by one
     evaluation interval in turn. Each run's clock counts only its own steps, and because the runs
     alternate, a busy neighbour on the machine slows all of them alike instead of whichever ran
-    while it was busy."""
+    while it was busy.
+
+    With `target`, a run stops as soon as its quality reaches it. `on_snapshot` sees every snapshot
+    with its reconstruction; the results keep only the final one (none without keep_final_reconstruction).
+    """
     trainers = {name: Trainer(signal, s, model=model, config=config, method=name) for name, s in samplers.items()}
     results = {name: RunResult(method=name, description=s.describe()) for name, s in samplers.items()}
     running = {name: t.run() for name, t in trainers.items()}
@@ -131,11 +137,13 @@ def race(
             if snap is None:
                 del running[name]
                 continue
-            if not snap.done:
-                snap.reconstruction = None
-            results[name].curve.append(snap)
             if on_snapshot is not None:
                 on_snapshot(snap)
+            if not (snap.done and keep_final_reconstruction):
+                snap.reconstruction = None
+            results[name].curve.append(snap)
+            if target is not None and snap.quality >= target:
+                trainers[name].stop()
     return results
 
 
