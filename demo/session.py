@@ -31,7 +31,7 @@ from PIL import Image
 
 from intcore.models import ModelConfig
 from intcore.modalities import get_modality
-from intcore.runs import RunResult, default_target, time_savings
+from intcore.runs import RunResult, default_target, interleave, time_savings
 from intcore.samplers import Sampler
 from intcore.signals import Signal
 from intcore.trainer import Snapshot, TrainConfig, Trainer
@@ -138,29 +138,19 @@ class Job:
 
     def _run(self, on_exit: Callable[["Job"], None]) -> None:
         spec = self.spec
-        runs: dict[str, Any] = {}
         try:
-            runs = {
-                method: Trainer(spec.signal, sampler, model=spec.model, config=self.config, method=method,
-                                stop_event=self.stop_event, pause_event=self.pause_event).run()
+            trainers = [
+                Trainer(spec.signal, sampler, model=spec.model, config=self.config, method=method,
+                        stop_event=self.stop_event, pause_event=self.pause_event)
                 for method, sampler in spec.samplers.items()
-            }
-            # Round-robin: each next() trains one sampler up to its next evaluation (eval_every steps)
-            # while the others' clocks stand still.
-            while runs:
-                for method in list(runs):
-                    snap = next(runs[method], None)
-                    if snap is None:
-                        del runs[method]
-                    else:
-                        self._record(snap)
+            ]
+            for snap in interleave(trainers):  # fair race: only the running sampler's clock ticks
+                self._record(snap)
         except Exception as exc:  # a crash (e.g. out of memory) must end the job, not the app
             log.exception("job %s failed", self.id)
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
-            for gen in runs.values():
-                gen.close()
-            runs.clear()
+            trainers = []  # drop the models before freeing the device's cache
             free_device_memory(self.device)
             self._finished.set()
             on_exit(self)

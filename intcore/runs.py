@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .models import ModelConfig
 from .samplers import Sampler
@@ -130,21 +130,32 @@ def race(
     """
     trainers = {name: Trainer(signal, s, model=model, config=config, method=name) for name, s in samplers.items()}
     results = {name: RunResult(method=name, description=s.describe()) for name, s in samplers.items()}
-    running = {name: t.run() for name, t in trainers.items()}
-    while running:
-        for name in list(running):
-            snap = next(running[name], None)
-            if snap is None:
-                del running[name]
-                continue
-            if on_snapshot is not None:
-                on_snapshot(snap)
-            if not (snap.done and keep_final_reconstruction):
-                snap.reconstruction = None
-            results[name].curve.append(snap)
-            if target is not None and snap.quality >= target:
-                trainers[name].stop()
+    for snap in interleave(trainers.values()):
+        if on_snapshot is not None:
+            on_snapshot(snap)
+        if not (snap.done and keep_final_reconstruction):
+            snap.reconstruction = None
+        results[snap.method].curve.append(snap)
+        if target is not None and snap.quality >= target:
+            trainers[snap.method].stop()
     return results
+
+
+def interleave(trainers: Iterable[Trainer]) -> Iterator[Snapshot]:
+    """Round-robin over the trainers' runs: each next() trains one of them up to its next evaluation
+    while the others' clocks stand still. Every run is closed when this ends, also on an error."""
+    running = [t.run() for t in trainers]
+    try:
+        while running:
+            for gen in list(running):
+                snap = next(gen, None)
+                if snap is None:
+                    running.remove(gen)
+                else:
+                    yield snap
+    finally:
+        for gen in running:
+            gen.close()
 
 
 def write_curves_csv(results: Iterable[RunResult], path: Path) -> Path:
