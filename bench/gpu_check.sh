@@ -3,11 +3,12 @@
 #   0. the step makes no host sync (CUDA sync debug mode: the count must not grow with the steps),
 #   1. the bench's image row (full batch vs INT, SIREN 5x256, lr 1e-4, full-size images),
 #   2. kodim05 (768x512) to 35 dB, full vs INT in the same run: fp32 eager, then bf16 + torch.compile,
+#   3. the peak GPU memory of one full-batch and one INT step on a 16-megapixel image (SIREN 5x256),
 # and prints a short table last. Needs python3 with torch (CUDA), numpy, pillow, scikit-image;
 # not gradio/plotly/soundfile/trimesh/tqdm.
 #   bash bench/gpu_check.sh                      # image row on assets/images (3 presets)
 #   KODAK=/path/to/kodak bash bench/gpu_check.sh # image row on the first 3 Kodak images
-# Outputs: ${OUT:-runs/gpu_check}/{sync.txt,image,kodim05-fp32,kodim05-bf16}/ (table.md, results.json, curves.svg).
+# Outputs: ${OUT:-runs/gpu_check}/{sync.txt,image,kodim05-fp32,kodim05-bf16,megapixel}/ (table.md, results.json, curves.svg).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -60,6 +61,12 @@ timeout 190 $PY -m intcore bench --device $DEV --modalities image --signals asse
   --samplers full,int-official --target $TARGET --seconds $S3 --eval-every 25 "${EXTRA[@]}" --precision bf16 --compile default \
   --out "$OUT/kodim05-bf16" --quiet >/dev/null || echo "gpu_check: kodim05 bf16 failed or timed out" >&2
 
+echo "== 3. megapixel memory: a 16 MP mosaic, SIREN 5x256, one full-batch and one INT step (peak CUDA memory)"
+MP=16; [ -n "${DRY_RUN:-}" ] && MP=0.05
+timeout 120 $PY -m intcore bench --device $DEV --modalities megapixel --megapixels $MP --steps 1 --eval-every 1 \
+  --width 256 --depth 5 --lr 1e-4 "${KODAK_ARG[@]}" --out "$OUT/megapixel" --quiet >/dev/null \
+  || echo "gpu_check: megapixel memory failed or timed out" >&2
+
 echo "== wall time: $(( $(date +%s) - START )) s"
 $PY - "$OUT" <<'PY'
 import json, sys
@@ -90,5 +97,13 @@ for name, label in (("kodim05-fp32", "kodim05 to 35 dB, fp32 eager"), ("kodim05-
     if tf and ti:
         verdict = f"{tf / ti:.2f}x faster; target ≤ 10 s and ≥ 1.5x: {'MET' if ti <= 10 and tf / ti >= 1.5 else 'not met'}"
     print(f"| {label} | {fmt(tf, runs['full'])} | {fmt(ti, runs['int-official'])} | {verdict} |")
+r = load("megapixel")
+if r and "peak_memory_mb" in r["rows"].get("megapixel", {}):
+    row = r["rows"]["megapixel"]
+    gb = row["peak_memory_mb"] / 1024
+    print(f"| 16 MP, SIREN 5x256, one step each ({row.get('peak_memory_kind', '')}) | | | "
+          f"peak {gb:.2f} GB; bound 16 GB: {'MET' if gb < 16 else 'not met'} |")
+else:
+    print("| 16 MP memory | — | — | did not run |")
 print(f"\ndevice: {r['device_name'] if r else '?'}; details in {out}/*/table.md and sync.txt")
 PY

@@ -1,7 +1,7 @@
 """How much of a CPU training step is *not* the network's own arithmetic (issue 5, item 4).
 
 The default CPU preset (intcore/defaults.py): kodim23 at 128 px (128×85 = 10,880 pixels), SIREN 4×128,
-Adam lr 5e-4, INT (20 % start ratio, step schedule, a new top-k every step). Two measurements:
+Adam lr 5e-4, INT as the app runs it by default (top-20 % every step). Two measurements:
 
 A. Subtraction. The real Trainer runs 20 and then STEPS steps; the difference of the two runs' CPU time
    (process time, robust to other jobs on a shared machine, unlike wall time), over STEPS − 20, is the
@@ -77,8 +77,8 @@ def main() -> None:
     print(f"preset: {PRESET.name} at 128 px, N = {n}, SIREN 4x128, INT {sampler.describe()}, "
           f"{args.steps} steps, {torch.get_num_threads()} threads, torch {torch.__version__}")
 
-    # A. Subtraction at both ends of INT's schedule: INT at its 20 % start (a top-k every step), and
-    #    full batch (what INT's step schedule ends at). CPU time, median of 3.
+    # A. Subtraction for INT (the default: top-20 % every step) and for
+    #    full batch (what a ratio schedule ends at). CPU time, median of 3.
     for label, name, options, k in (("INT 20 % dense", "int", {"schedule": "constant"}, subset_size(0.2, n)),
                                     ("full batch", "full", {}, None)):
         per_step = []

@@ -454,13 +454,17 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
                 panels_out.append(_panel_value(session, f"c{i + 1}p{j}", picture))
         figure = race_figure(job.results, colors, modality.metric, modality.metric_unit, job.target(),
                              session.x_axis, uirevision=f"{job.id}-{session.x_axis}")
+        label = "Resume" if job.state == "paused" else "Pause"
+        pause_out = gr.update(value=label) if first or drawn.get("pause") != label else gr.skip()
+        drawn["pause"] = label
         files = write_results(job, session.folder / "results") if finished else gr.skip()
         return [*heads_out, *panels_out, figure, table_rows(status), _status_line(job, status, table.max_jobs),
-                status, files, gr.update(value="Resume" if job.state == "paused" else "Pause")]
+                status, files, pause_out]
 
     # "multiple": pressing Start during a race starts a new one (the old stream sees it and ends).
     start.click(compare, [*settings, overlay, x_axis], live, api_name=f"{prefix}compare",
-                concurrency_limit=None, show_progress="hidden", trigger_mode="multiple")
+                concurrency_limit=None, show_progress="hidden", show_progress_on=[status_text],
+                trigger_mode="multiple")
 
     # ---------------- controls (each acts on this session's job only)
 

@@ -40,8 +40,9 @@ from .media import Media
 
 log = logging.getLogger("demo.session")
 
-REFRESH_SECONDS = 0.4
-"""the live view's update period: 2.5 updates a second (design.md: 2–5 is the sane range)"""
+REFRESH_SECONDS = 0.5
+"""the live view's update period: 2 updates a second, the low end of design.md's sane 2–5, because on a
+2-core laptop every update's drawing (server and browser) takes CPU from training (bench/app_overhead.py)"""
 MAX_GIF_FRAMES = 120
 """selection masks kept for the GIF; past this, every other one is dropped and the stride doubles"""
 JOIN_SECONDS = 5.0

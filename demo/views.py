@@ -6,12 +6,13 @@ the modality; the audio and 3D-shape tabs (issue 4) add their own entry.
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
+from gradio.components.plot import PlotData
 from PIL import Image, ImageDraw
 
 from intcore.runs import RunResult, time_to_target
@@ -136,54 +137,56 @@ def race_figure(
     target: float | None,
     x_axis: str,
     uirevision: str,
-) -> go.Figure:
+) -> PlotData:
     """One curve per sampler (quality against training seconds or steps), the target as a dashed line
-    and a diamond where each curve first reaches it. `uirevision` keeps the user's zoom across refreshes."""
+    and a diamond where each curve first reaches it. `uirevision` keeps the user's zoom across refreshes.
+
+    The figure is written as plotly's JSON directly, not built with `plotly.graph_objects`, which
+    validates every property in Python: in a py-spy profile of a live race that validation was the
+    largest single cost of the server's drawing. tests/test_app.py checks the JSON against plotly's schema."""
     by_steps = x_axis == "steps"
     unit_x = "steps" if by_steps else "s"
     label = metric.upper()
     # The same traces in the same order at every refresh (curves, then target, then markers), with the
     # target as a trace rather than a shape + annotation: Plotly then updates in place instead of
-    # re-laying out text, which keeps the page responsive at 2.5 updates a second on a slow machine.
+    # re-laying out text, which keeps the page responsive on a slow machine.
     curves = {name: [(s.step if by_steps else s.train_seconds, _finite(s.quality)) for s in res.curve]
               for name, res in results.items()}
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     for name, res in results.items():
         pts = curves[name]
-        fig.add_trace(go.Scatter(
-            x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines", name=f"{name} ({res.description})",
-            line={"color": colors[name], "width": 2.5},
-            hovertemplate=f"{name}<br>%{{x:.3~f}} {unit_x}<br>%{{y:.2f}} {unit}<extra></extra>",
-        ))
+        data.append({
+            "type": "scatter", "x": [p[0] for p in pts], "y": [p[1] for p in pts], "mode": "lines",
+            "name": f"{name} ({res.description})", "line": {"color": colors[name], "width": 2.5},
+            "hovertemplate": f"{name}<br>%{{x:.3~f}} {unit_x}<br>%{{y:.2f}} {unit}<extra></extra>",
+        })
     has_target = target is not None and math.isfinite(target)
     x_end = max((p[0] for pts in curves.values() for p in pts), default=0.0)
-    fig.add_trace(go.Scatter(
-        x=[0.0, x_end] if has_target else [], y=[target, target] if has_target else [], mode="lines",
-        name="target", line={"dash": "dash", "color": "#555", "width": 1},
-        hoverinfo="skip",
-    ))
+    data.append({
+        "type": "scatter", "x": [0.0, x_end] if has_target else [], "y": [target, target] if has_target else [],
+        "mode": "lines", "name": "target", "line": {"dash": "dash", "color": "#555", "width": 1}, "hoverinfo": "skip",
+    })
     for name, pts in curves.items():
         x = time_to_target(pts, target) if has_target else None
-        fig.add_trace(go.Scatter(
-            x=[] if x is None else [x], y=[] if x is None else [target], mode="markers", showlegend=False,
-            marker={"symbol": "diamond", "size": 12, "color": colors[name], "line": {"color": "white", "width": 1}},
-            hovertemplate=f"{name} reached the target at %{{x:.3~f}} {unit_x}<extra></extra>",
-        ))
-    fig.update_layout(
-        uirevision=uirevision,
-        template="none",  # no template blob in every update; the few styles it would set are here
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        xaxis={"gridcolor": "#eee", "zeroline": False},
-        yaxis={"gridcolor": "#eee", "zeroline": False},
-        font={"size": 12},
-        height=340,
-        margin={"l": 55, "r": 15, "t": 10, "b": 45},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-        xaxis_title="training steps" if by_steps else "training seconds (steps only, per sampler)",
-        yaxis_title=f"{label} ({unit})" if unit else label,
-    )
-    return fig
+        data.append({
+            "type": "scatter", "x": [] if x is None else [x], "y": [] if x is None else [target],
+            "mode": "markers", "showlegend": False,
+            "marker": {"symbol": "diamond", "size": 12, "color": colors[name], "line": {"color": "white", "width": 1}},
+            "hovertemplate": f"{name} reached the target at %{{x:.3~f}} {unit_x}<extra></extra>",
+        })
+    layout = {
+        "uirevision": uirevision,
+        "paper_bgcolor": "white",  # no template: the few styles one would set are here
+        "plot_bgcolor": "white",
+        "xaxis": {"gridcolor": "#eee", "zeroline": False,
+                  "title": {"text": "training steps" if by_steps else "training seconds (steps only, per sampler)"}},
+        "yaxis": {"gridcolor": "#eee", "zeroline": False, "title": {"text": f"{label} ({unit})" if unit else label}},
+        "font": {"size": 12},
+        "height": 340,
+        "margin": {"l": 55, "r": 15, "t": 10, "b": 45},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+    }
+    return PlotData(type="plotly", plot=json.dumps({"data": data, "layout": layout}, allow_nan=False))
 
 
 TABLE_HEADERS = ["sampler", "step", "train s", "quality", "best", "ratio", "s to target", "saving vs full"]

@@ -144,3 +144,34 @@ def test_closing_the_session_stops_its_job(served):
     client.close()  # like closing the tab: the heartbeat ends and the app's unload handler runs
     assert wait_for(lambda: not thread.is_alive(), timeout=20), "the job kept training after its session closed"
     assert wait_for(lambda: app.session_table.get(key) is None, timeout=10)
+
+
+def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
+    """The chart goes out as plotly JSON written by hand (demo.views.race_figure): plotly's own schema must
+    accept it, and it must show each sampler's curve, the target line and where each curve reached it."""
+    import json
+
+    import plotly.graph_objects as go
+
+    from demo.views import race_figure
+    from intcore.runs import RunResult
+    from intcore.trainer import Snapshot
+
+    def run(method: str, points: list[tuple[float, float]]) -> RunResult:
+        curve = [Snapshot(method, 10 * (i + 1), t, 0.0, q, q, "psnr", 0.2, 0.0) for i, (t, q) in enumerate(points)]
+        return RunResult(method=method, description=method, curve=curve)
+
+    results = {"int": run("int", [(1.0, 20.0), (2.0, 30.0), (3.0, float("inf"))]),
+               "full": run("full", [(2.0, 18.0), (4.0, 26.0)])}
+    plot = race_figure(results, {"int": "#e4572e", "full": "#2e86ab"}, "psnr", "dB", 25.0, "training seconds", "r1")
+    assert plot.type == "plotly"
+    spec = json.loads(plot.plot)
+    fig = go.Figure(spec)  # raises on any property plotly does not know
+    curves = {t.name.split(" ")[0]: t for t in fig.data if t.mode == "lines" and t.name != "target"}
+    assert list(curves["int"].y) == [20.0, 30.0, 99.0]  # a perfect fit's infinite PSNR is drawn at the top
+    target = next(t for t in fig.data if t.name == "target")
+    assert list(target.y) == [25.0, 25.0] and list(target.x) == [0.0, 4.0]
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert [list(m.x) for m in markers] == [[1.5], [3.75]]  # linear interpolation to 25 dB
+    by_steps = json.loads(race_figure(results, {"int": "r", "full": "b"}, "psnr", "dB", None, "steps", "r2").plot)
+    assert by_steps["data"][0]["x"] == [10, 20, 30] and by_steps["data"][2]["x"] == []
