@@ -319,7 +319,9 @@ def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, pre
             table_view = gr.Dataframe(headers=table_headers(modality.metric, modality.metric_unit),
                                       interactive=False, elem_id=f"{prefix}table", wrap=True)
             with gr.Row():
-                downloads = gr.File(label="Results: reconstructions (PNG), curves (CSV), summary (JSON), INT selections (GIF)",
+                recon_format = modality.file_extension.lstrip(".").upper()
+                downloads = gr.File(label=f"Results: reconstructions ({recon_format}), curves (CSV), summary (JSON), "
+                                          "INT selections (GIF)",
                                     file_count="multiple", interactive=False, elem_id=f"{prefix}downloads", scale=3,
                                     height=140)
                 prepare = gr.Button("Prepare downloads now", size="sm", elem_id=f"{prefix}prepare", scale=1)

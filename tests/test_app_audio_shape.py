@@ -147,3 +147,11 @@ def test_bad_uploads_warn_and_keep_the_previous_choice(served, tmp_path, api, na
     client = gradio_client.Client(url, verbose=False, download_files=False)
     _, notice = client.predict(gradio_client.handle_file(str(path)), 1.0, api_name=api)
     assert "could not be read" in notice
+
+
+def test_each_tab_names_the_format_of_its_reconstructions(served) -> None:
+    app, _ = served
+    labels = {b.elem_id: b.label for b in app.blocks.values() if (getattr(b, "elem_id", None) or "").endswith("downloads")}
+    assert "reconstructions (PNG)" in labels["downloads"]
+    assert "reconstructions (WAV)" in labels["audio-downloads"]
+    assert "reconstructions (GLB)" in labels["shape-downloads"]
