@@ -148,8 +148,7 @@ def race_figure(
     unit_x = "steps" if by_steps else "s"
     label = metric.upper()
     # The same traces in the same order at every refresh (curves, then target, then markers), with the
-    # target as a trace rather than a shape + annotation: Plotly then updates in place instead of
-    # re-laying out text, which keeps the page responsive on a slow machine.
+    # target as a trace rather than a shape + annotation, so the legend and layout never jump.
     curves = {name: [(s.step if by_steps else s.train_seconds, _finite(s.quality)) for s in res.curve]
               for name, res in results.items()}
     data: list[dict[str, Any]] = []
