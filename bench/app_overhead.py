@@ -29,7 +29,6 @@ import copy
 import os
 import platform
 import shutil
-import socket
 import json
 import statistics
 import subprocess
@@ -43,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from demo.app import TABS, build_app, launch  # noqa: E402
+from demo.app import TABS, build_app, launch_in_background  # noqa: E402
 from demo.session import Job, JobSpec  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -51,12 +50,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 
 
 KINDS = ["viewed", "api", "headless"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = True) -> tuple[Job, float]:
@@ -166,9 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     workdir = Path(tempfile.mkdtemp(prefix="app-overhead-"))
     app = build_app(device=args.device, max_jobs=2, workdir=workdir)
-    port = free_port()
-    launch(app, port=port, prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{port}/"
+    url = launch_in_background(app)
     runs: dict[str, list[dict[str, tuple[int, float]]]] = {k: [] for k in KINDS}
     walls: dict[str, list[float]] = {k: [] for k in KINDS}
     load_start = os.getloadavg()[0]

@@ -10,6 +10,7 @@ and 3D-shape tabs (issue 4) are one more entry there plus their canvas in `demo.
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,6 +243,15 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sha
         server_name=host, server_port=port, share=share, css=CSS, show_error=True,
         max_file_size=f"{2 * MAX_UPLOAD_MB}mb", **kwargs,
     )
+
+
+def launch_in_background(app: gr.Blocks, host: str = "127.0.0.1") -> str:
+    """Launch on a free port of `host` without blocking (tests, benchmarks); returns the app's URL."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port = s.getsockname()[1]
+    launch(app, host=host, port=port, prevent_thread_lock=True, quiet=True)
+    return f"http://{host}:{port}/"
 
 
 def comparison_tab(kind: TabKind, table: SessionTable, device: torch.device, prefix: str = "") -> None:

@@ -1,11 +1,10 @@
-"""The app through its public API (gradio_client), launched in-process on a free localhost port.
+"""The app through its public API (gradio_client), launched in-process on a free localhost port (conftest.served).
 
 A tiny net on a 24-px picture keeps every run to a few seconds on a 2-core CPU.
 """
 from __future__ import annotations
 
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -17,7 +16,6 @@ os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
 gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
-from demo.app import build_app, launch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "assets" / "images" / "camera.png"
@@ -27,22 +25,6 @@ TINY = dict(
     overlay="selection", x_axis="training seconds",
 )
 STATUS = 12  # index of the JSON status among the compare outputs (3 heads + 6 panels, plot, table, text)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    app = build_app(device="cpu", max_jobs=2, workdir=tmp_path_factory.mktemp("sessions"))
-    port = free_port()
-    launch(app, port=port, prevent_thread_lock=True, quiet=True)
-    yield app, f"http://127.0.0.1:{port}/"
-    app.close()
-    app.session_table.shutdown()
 
 
 def client_for(url: str):

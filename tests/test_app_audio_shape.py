@@ -21,7 +21,6 @@ pytest.importorskip("soundfile")
 pytest.importorskip("trimesh")
 pytest.importorskip("igl")
 
-from demo.app import build_app, launch  # noqa: E402
 from demo.media import KEEP, Media  # noqa: E402
 from demo.views_audio import AudioCanvas  # noqa: E402
 from demo.views_shape import ShapeCanvas  # noqa: E402
@@ -74,20 +73,6 @@ def test_shape_canvas_panels_and_mesh_cadence() -> None:
 
 
 # ---------------------------------------------------------------- through the app's API
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    import socket
-
-    app = build_app(device="cpu", max_jobs=2, workdir=tmp_path_factory.mktemp("sessions"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    launch(app, port=port, prevent_thread_lock=True, quiet=True)
-    yield app, f"http://127.0.0.1:{port}/"
-    app.close()
-    app.session_table.shutdown()
 
 
 def run_to_end(url: str, api: str, **settings) -> tuple[list, dict]:

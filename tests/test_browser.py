@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -60,20 +59,6 @@ def browser():
         b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    from demo.app import build_app, launch
-
-    app = build_app(device="cpu", max_jobs=2, workdir=tmp_path_factory.mktemp("sessions"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    launch(app, port=port, prevent_thread_lock=True, quiet=True)
-    yield app, f"http://127.0.0.1:{port}/"
-    app.close()
-    app.session_table.shutdown()
 
 
 @pytest.fixture
