@@ -141,6 +141,7 @@ class Trainer:
             raise ValueError(f"precision bf16 needs a cuda or cpu device, not {self.device.type}")
         self.model: torch.nn.Module | None = None
         self._net: Any = None  # self.model, or its torch.compile wrapper (config.compile)
+        self._step_permits = threading.Semaphore(0)  # steps granted while paused (request_steps)
 
     # Control from another thread: each takes effect before the next step.
     def stop(self) -> None:
@@ -151,6 +152,22 @@ class Trainer:
 
     def resume(self) -> None:
         self.pause_event.clear()
+
+    def request_steps(self, n: int = 1) -> None:
+        """Step mode: while paused, let exactly n more training steps run, each followed by a Snapshot;
+        then the run waits again. Requests still unused when the run resumes are dropped."""
+        if n < 1:
+            raise ValueError(f"request at least one step, got {n}")
+        self._step_permits.release(n)
+
+    def _wait_while_paused(self) -> bool:
+        """Block while paused. True: one requested step may run now; False: resumed or stopped."""
+        while self.pause_event.is_set() and not self.stop_event.is_set():
+            if self._step_permits.acquire(timeout=0.05):
+                return True
+        while self._step_permits.acquire(blocking=False):  # resumed: forget unused step requests
+            pass
+        return False
 
     @torch.no_grad()
     def predict(self, coords: torch.Tensor) -> torch.Tensor:
@@ -245,6 +262,7 @@ class Trainer:
         loss = torch.zeros((), device=dev)
         ratio = 1.0
         selected: torch.Tensor | None = None
+        shown = 0  # the step of the latest snapshot
 
         def progress() -> float:
             if cfg.seconds is not None:
@@ -252,7 +270,8 @@ class Trainer:
             return step / cfg.steps
 
         def evaluate(done: bool) -> Snapshot:
-            nonlocal best
+            nonlocal best, shown
+            shown = step
             pred = self.predict(coords)
             quality = float(self.modality.quality(pred, signal, values))
             best = max(best, quality)
@@ -276,12 +295,15 @@ class Trainer:
             self._warm_up(coords, values, generator, optimizer)
         clock.start()
         while not self.stop_event.is_set():
+            single = False
             if self.pause_event.is_set():
                 clock.stop()
-                while self.pause_event.is_set() and not self.stop_event.wait(0.05):
-                    pass
+                if step > shown:  # show where the pause caught the run
+                    yield evaluate(done=False)
+                single = self._wait_while_paused()
                 clock.start()
-                continue
+                if not single:
+                    continue
             p = progress()
             if p >= 1.0:
                 break
@@ -312,8 +334,8 @@ class Trainer:
             step += 1
             if progress() >= 1.0:
                 break
-            # 3. Look (off the clock) every eval_every steps.
-            if step % cfg.eval_every == 0:
+            # 3. Look (off the clock) every eval_every steps, and after every step taken in step mode.
+            if single or step % cfg.eval_every == 0:
                 clock.stop()
                 yield evaluate(done=False)
                 clock.start()
