@@ -212,3 +212,23 @@ def test_every_registered_sampler_trains_two_steps(name, rgb_png):
     assert [s.step for s in snaps] == [1, 2]
     assert snaps[-1].done and math.isfinite(snaps[-1].quality)
     assert SAMPLERS[name].__doc__, "every sampler states its rule in its docstring"
+
+
+@pytest.mark.parametrize("name", SAMPLERS.names())
+def test_every_sampler_keeps_its_arguments_as_a_config_record(name):
+    import json
+
+    from intcore.samplers import sampler_options
+
+    sampler = make_sampler(name)
+    config = sampler.config
+    assert list(config) == sampler_options(name)  # every accepted option, defaults filled in
+    rebuilt = make_sampler(name, **json.loads(json.dumps(config)))  # JSON round trip
+    assert type(rebuilt) is type(sampler) and rebuilt.config == config
+    assert rebuilt.describe() == sampler.describe()
+
+
+def test_config_records_what_was_given():
+    sampler = make_sampler("int", ratio=0.3, interval="every-4")
+    assert sampler.config == {"ratio": 0.3, "schedule": "constant", "interval": 4}
+    assert make_sampler("int", **sampler.config).config == sampler.config

@@ -1,0 +1,28 @@
+"""Example-selection strategies ("teachers"): which coordinates the learner trains on at each step.
+
+One module per family, one registered class per sampler: `uniform` (full, random), `int` (INT and its
+schedules, mix). Importing this package registers them all; `SAMPLERS` lists them in that order.
+"""
+from __future__ import annotations
+
+from .base import (
+    INCREMENTAL_INTERVALS,
+    RATIO_SCHEDULES,
+    SAMPLERS,
+    Sampler,
+    SelectionContext,
+    interval_at,
+    make_sampler,
+    parse_interval,
+    sampler_options,
+    subset_size,
+    weighted_loss,
+)
+from .uniform import FullSampler, RandomSampler  # noqa: I001  (registration order = listing order)
+from .int import IntSampler, MixSampler, OfficialIntSampler, ProgressiveIntSampler
+
+__all__ = [
+    "INCREMENTAL_INTERVALS", "RATIO_SCHEDULES", "SAMPLERS", "FullSampler", "IntSampler", "MixSampler",
+    "OfficialIntSampler", "ProgressiveIntSampler", "RandomSampler", "Sampler", "SelectionContext", "interval_at",
+    "make_sampler", "parse_interval", "sampler_options", "subset_size", "weighted_loss",
+]
