@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 START=$(date +%s)
 # DRY_RUN=1: check the script's plumbing on a CPU in ~1 minute (tiny nets and budgets; numbers meaningless).
 DEV=cuda; S1=15; S2=75; S3=60; TARGET=35; EXTRA=()
-if [ -n "${DRY_RUN:-}" ]; then DEV=cpu; S1=2; S2=3; S3=3; TARGET=14; EXTRA=(--max-side 48 --width 16 --depth 2 --eval-every 5); fi
+if [ -n "${DRY_RUN:-}" ]; then DEV=cpu; S1=2; S2=3; S3=3; TARGET=14; EXTRA=(--max-side 48 --width 16 --hidden-layers 2 --eval-every 5); fi
 [ "$DEV" = cpu ] || $PY - <<'PY' || { echo "gpu_check: no CUDA GPU visible to $PY" >&2; exit 1; }
 import torch
 assert torch.cuda.is_available()
@@ -64,7 +64,7 @@ timeout 190 $PY -m intcore bench --device $DEV --modalities image --signals asse
 echo "== 3. megapixel memory: a 16 MP mosaic, SIREN 5x256, one full-batch and one INT step (peak CUDA memory)"
 MP=16; [ -n "${DRY_RUN:-}" ] && MP=0.05
 timeout 120 $PY -m intcore bench --device $DEV --modalities megapixel --megapixels $MP --steps 1 --eval-every 1 \
-  --width 256 --depth 5 --lr 1e-4 "${KODAK_ARG[@]}" --out "$OUT/megapixel" --quiet >/dev/null \
+  --width 256 --hidden-layers 5 --lr 1e-4 "${KODAK_ARG[@]}" --out "$OUT/megapixel" --quiet >/dev/null \
   || echo "gpu_check: megapixel memory failed or timed out" >&2
 
 echo "== wall time: $(( $(date +%s) - START )) s"

@@ -33,7 +33,6 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .cli import _positive_float, _positive_int
 from .device import cpu_threads, resolve_device
 from .modalities import MODALITIES, get_modality, modality_for_path
 from .models import ModelConfig
@@ -58,7 +57,7 @@ class RowSettings:
     seconds: float
     """training-time budget per sampler and signal"""
     width: int
-    depth: int
+    hidden_layers: int
     lr: float
     eval_every: int
     max_signals: int | None = None
@@ -72,17 +71,17 @@ class RowSettings:
 # --quick: chosen by measurement to finish within 10 minutes on a 2-core CPU shared with other jobs
 # (bench/RESULTS.md): small nets, ≤ 1 s clips, 128-px images, a 0.25 MP mosaic, ~12-40 s per run.
 QUICK: dict[str, RowSettings] = {
-    "audio": RowSettings("audio", seconds=20, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"max_seconds": 1.0}),
-    "image": RowSettings("image", seconds=15, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=3, load={"max_side": 128}),
-    "megapixel": RowSettings("image", seconds=40, width=64, depth=3, lr=2e-3, eval_every=5, megapixels=0.25),
-    "shape": RowSettings("shape", seconds=12, width=64, depth=3, lr=1e-3, eval_every=10, max_signals=2, load={"grid": 24}),
+    "audio": RowSettings("audio", seconds=20, width=64, hidden_layers=3, lr=1e-3, eval_every=10, max_signals=2, load={"max_seconds": 1.0}),
+    "image": RowSettings("image", seconds=15, width=64, hidden_layers=3, lr=1e-3, eval_every=10, max_signals=3, load={"max_side": 128}),
+    "megapixel": RowSettings("image", seconds=40, width=64, hidden_layers=3, lr=2e-3, eval_every=5, megapixels=0.25),
+    "shape": RowSettings("shape", seconds=12, width=64, hidden_layers=3, lr=1e-3, eval_every=10, max_signals=2, load={"grid": 24}),
 }
 # Full mode, meant for a GPU: the paper's SIREN 5 × 256 at lr 1e-4 (design.md), whole signals.
 FULL: dict[str, RowSettings] = {
-    "audio": RowSettings("audio", seconds=30, width=256, depth=5, lr=1e-4, eval_every=50),
-    "image": RowSettings("image", seconds=60, width=256, depth=5, lr=1e-4, eval_every=50),
-    "megapixel": RowSettings("image", seconds=600, width=256, depth=5, lr=1e-4, eval_every=100, megapixels=16.0),
-    "shape": RowSettings("shape", seconds=60, width=256, depth=5, lr=1e-4, eval_every=50, load={"grid": 64}),
+    "audio": RowSettings("audio", seconds=30, width=256, hidden_layers=5, lr=1e-4, eval_every=50),
+    "image": RowSettings("image", seconds=60, width=256, hidden_layers=5, lr=1e-4, eval_every=50),
+    "megapixel": RowSettings("image", seconds=600, width=256, hidden_layers=5, lr=1e-4, eval_every=100, megapixels=16.0),
+    "shape": RowSettings("shape", seconds=60, width=256, hidden_layers=5, lr=1e-4, eval_every=50, load={"grid": 64}),
 }
 
 
@@ -260,7 +259,7 @@ def summarise_row(row: str, metric: str, per_signal: list[dict[str, Any]], names
 def run_row(row: str, s: RowSettings, loaders: list[Callable[[], Signal]], names: list[str], args: argparse.Namespace,
             device: torch.device, bar: Any) -> tuple[list[dict[str, Any]], dict[str, list]]:
     """Train every sampler on every signal of the row; per-signal numbers and the curves."""
-    model = ModelConfig(width=args.width or s.width, hidden_layers=args.depth or s.depth).replace(
+    model = ModelConfig(width=args.width or s.width, hidden_layers=args.hidden_layers or s.hidden_layers).replace(
         **type(get_modality(s.modality)).default_model)
     config = TrainConfig(
         steps=args.steps, seconds=None if args.steps else (args.seconds or s.seconds),
@@ -351,7 +350,7 @@ def markdown_table(report: dict[str, Any]) -> str:
         if "skipped" not in r:
             s = r["settings"]
             budget = f"{report['steps']} steps" if report.get("steps") else f"{s['seconds']:g} s"
-            notes.append(f"- {row}: {r['source']}; SIREN {s['depth']}×{s['width']}, Adam lr {s['lr']:g}, "
+            notes.append(f"- {row}: {r['source']}; SIREN {s['hidden_layers']}×{s['width']}, Adam lr {s['lr']:g}, "
                          f"{budget} per method, N = {r['n_mean']:,.0f} coordinates per signal")
     notes.append(f"- device: {report['device_name']}; torch {report['torch']}, {report['threads']} threads, "
                  f"precision {report['precision']}, compile {report['compile']}; load average at start "
@@ -367,36 +366,6 @@ def device_name(device: torch.device) -> str:
 
 
 # ---------------------------------------------------------------- command
-
-
-def register(subparsers: Any) -> None:
-    """Add `bench` to the `python -m intcore` command line (cli.build_parser calls this)."""
-    p = subparsers.add_parser("bench", help="reproduce the INT paper's table (full batch vs INT per modality) on this machine")
-    p.add_argument("--modalities", default=",".join(ROWS), help=f"comma-separated rows (default {','.join(ROWS)})")
-    p.add_argument("--samplers", default="full,int-official",
-                   help="comma-separated samplers; full is always run as the baseline (default full,int-official: the paper's INT)")
-    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    p.add_argument("--quick", action="store_true", help="small signals and budgets: under 10 minutes on a 2-core CPU")
-    p.add_argument("--out", type=Path, help="folder for table.md, results.json, curves.csv, curves.svg (default runs/bench)")
-    p.add_argument("--kodak", type=Path, help="folder of Kodak images for the image and megapixel rows (default: assets/images)")
-    p.add_argument("--signals", help="comma-separated files to use instead of the row's own (one modality row only)")
-    p.add_argument("--max-signals", type=_positive_int, help="use at most this many signals per row")
-    budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--seconds", type=_positive_float, help="training-time budget per method and signal (overrides the rows')")
-    budget.add_argument("--steps", type=_positive_int, help="step budget per method and signal instead of a time budget")
-    p.add_argument("--target", type=float, help="stop each run at this quality (dB, or IoU in [0, 1]) and time the runs to it")
-    p.add_argument("--megapixels", type=_positive_float, help="size of the megapixel row's mosaic (default 16; 0.25 with --quick)")
-    p.add_argument("--max-side", type=_positive_int, help="downscale images so the longer side is at most this")
-    p.add_argument("--width", type=_positive_int, help="SIREN width for every row")
-    p.add_argument("--depth", type=_positive_int, help="SIREN sine layers for every row")
-    p.add_argument("--lr", type=_positive_float, help="Adam learning rate for every row")
-    p.add_argument("--eval-every", type=_positive_int, help="evaluate every N steps")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="fp32 (default) or bf16 autocast (only where it shows PSNR parity)")
-    p.add_argument("--compile", choices=COMPILE_MODES, default="off", help="torch.compile mode for the model (default off)")
-    p.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: one per core not already busy, see device.cpu_threads)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(handler=cmd_bench)
 
 
 class PlainBar:
@@ -427,22 +396,20 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
     except ImportError:
         tqdm = PlainBar  # type: ignore[assignment]
 
-    from .cli import UsageError
-
     rows = [r.strip() for r in args.modalities.split(",") if r.strip()]
     known = list(dict.fromkeys([*ROWS, *MODALITIES.names()]))
     for r in rows:
         if r not in known:
-            raise UsageError(f"unknown modality row {r!r} (known: {', '.join(known)})")
+            raise ValueError(f"unknown modality row {r!r} (known: {', '.join(known)})")
     names = [n.strip() for n in args.samplers.split(",") if n.strip()]
     for n in names:
         if n not in SAMPLERS:
-            raise UsageError(f"unknown sampler {n!r} (known: {', '.join(SAMPLERS.names())})")
+            raise ValueError(f"unknown sampler {n!r} (known: {', '.join(SAMPLERS.names())})")
     names = ["full"] + [n for n in dict.fromkeys(names) if n != "full"]
     if len(names) < 2:
-        raise UsageError("--samplers needs at least one sampler besides full")
+        raise ValueError("--samplers needs at least one sampler besides full")
     if args.signals and len(rows) != 1:
-        raise UsageError("--signals needs exactly one row in --modalities")
+        raise ValueError("--signals needs exactly one row in --modalities")
     if args.kodak is not None:
         image_folder(args.kodak)  # fail early on a bad folder
     device = resolve_device(args.device)
@@ -498,7 +465,7 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
             source = f"{source}: {per_signal[0]['note']}"
         report["rows"][r] = {
             "metric": metric, "source": source,
-            "settings": {**asdict(s), **{k: getattr(args, k) for k in ("width", "depth", "lr") if getattr(args, k)},
+            "settings": {**asdict(s), **{k: getattr(args, k) for k in ("width", "hidden_layers", "lr") if getattr(args, k)},
                          **({"seconds": args.seconds} if args.seconds else {})},
             "n_mean": statistics.fmean(p["n"] for p in per_signal),
             "peak_memory_mb": round(peak, 1), "peak_memory_kind": what,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Callable
 
 import torch
 
@@ -47,18 +48,20 @@ class TrainingClock:
     drawing, I/O and time spent suspended between `stop()` and `start()` are not counted.
     """
 
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, now: Callable[[], float] = time.perf_counter) -> None:
         self.device = device
+        self.now = now
+        """the time source (tests inject a fake one)"""
         self.seconds = 0.0
         self._since: float | None = None
 
     def start(self) -> None:
-        self._since = time.perf_counter()
+        self._since = self.now()
 
     def stop(self) -> float:
         if self._since is not None:
             synchronize(self.device)
-            self.seconds += time.perf_counter() - self._since
+            self.seconds += self.now() - self._since
             self._since = None
         return self.seconds
 
@@ -67,4 +70,4 @@ class TrainingClock:
         whose queue has not drained (used only to decide when a time budget is spent)."""
         if self._since is None:
             return self.seconds
-        return self.seconds + time.perf_counter() - self._since
+        return self.seconds + self.now() - self._since

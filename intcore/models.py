@@ -37,6 +37,18 @@ class ModelConfig:
         return ModelConfig(**{**self.__dict__, **changes})
 
 
+def _linear(in_features: int, out_features: int, weight_bound: float, generator: torch.Generator | None) -> nn.Linear:
+    """nn.Linear with W ~ U(-weight_bound, weight_bound) and b ~ U(-1/√in, 1/√in) (PyTorch's bias rule),
+    drawn from `generator`. `skip_init` leaves the parameters unset, so building a model never draws from
+    torch's global random stream (which every thread shares)."""
+    layer = torch.nn.utils.skip_init(nn.Linear, in_features, out_features)
+    with torch.no_grad():
+        layer.weight.uniform_(-weight_bound, weight_bound, generator=generator)
+        bias_bound = 1.0 / math.sqrt(in_features)
+        layer.bias.uniform_(-bias_bound, bias_bound, generator=generator)
+    return layer
+
+
 class SineLayer(nn.Module):
     """y = sin(w0 · (W x + b)) with SIREN's initialisation.
 
@@ -44,13 +56,12 @@ class SineLayer(nn.Module):
     pre-activations stay ~N(0, 1) through depth.
     """
 
-    def __init__(self, in_features: int, out_features: int, w0: float, is_first: bool) -> None:
+    def __init__(self, in_features: int, out_features: int, w0: float, is_first: bool,
+                 generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.w0 = w0
-        self.linear = nn.Linear(in_features, out_features)
         bound = 1.0 / in_features if is_first else math.sqrt(6.0 / in_features) / w0
-        with torch.no_grad():
-            self.linear.weight.uniform_(-bound, bound)
+        self.linear = _linear(in_features, out_features, bound, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sin(self.w0 * self.linear(x))
@@ -68,17 +79,14 @@ class Siren(nn.Module):
         hidden_layers: int = 5,
         w0: float = 30.0,
         first_w0: float = 30.0,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         if hidden_layers < 1 or width < 1:
             raise ValueError("a SIREN needs at least one sine layer of at least one neuron")
-        layers: list[nn.Module] = [SineLayer(in_features, width, first_w0, is_first=True)]
-        layers += [SineLayer(width, width, w0, is_first=False) for _ in range(hidden_layers - 1)]
-        out = nn.Linear(width, out_features)
-        bound = math.sqrt(6.0 / width) / w0
-        with torch.no_grad():
-            out.weight.uniform_(-bound, bound)
-        layers.append(out)
+        layers: list[nn.Module] = [SineLayer(in_features, width, first_w0, is_first=True, generator=generator)]
+        layers += [SineLayer(width, width, w0, is_first=False, generator=generator) for _ in range(hidden_layers - 1)]
+        layers.append(_linear(width, out_features, math.sqrt(6.0 / width) / w0, generator))
         self.net = nn.Sequential(*layers)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
@@ -87,18 +95,16 @@ class Siren(nn.Module):
 
 def build_model(config: ModelConfig, in_features: int, out_features: int, seed: int) -> nn.Module:
     """Build the model on the CPU from `seed`, so that the same seed gives bit-identical initial
-    weights on every device and for every sampler."""
-    gen_state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(seed)
-        cls = MODELS[config.name]
-        return cls(
-            in_features,
-            out_features,
-            width=config.width,
-            hidden_layers=config.hidden_layers,
-            w0=config.w0,
-            first_w0=config.first_w0,
-        )
-    finally:
-        torch.random.set_rng_state(gen_state)
+    weights on every device, for every sampler and in every thread: the draws come from a generator of
+    this call's own, never from torch's global random stream."""
+    generator = torch.Generator().manual_seed(seed)
+    cls = MODELS[config.name]
+    return cls(
+        in_features,
+        out_features,
+        width=config.width,
+        hidden_layers=config.hidden_layers,
+        w0=config.w0,
+        first_w0=config.first_w0,
+        generator=generator,
+    )

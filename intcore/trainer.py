@@ -6,10 +6,12 @@ evaluation points only, and only when asked for.
 """
 from __future__ import annotations
 
+import copy
 import math
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -127,6 +129,7 @@ class Trainer:
         method: str | None = None,
         stop_event: threading.Event | None = None,
         pause_event: threading.Event | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.signal = signal
         self.sampler = sampler
@@ -137,9 +140,12 @@ class Trainer:
         self.device = resolve_device(self.config.device)
         self.stop_event = stop_event or threading.Event()
         self.pause_event = pause_event or threading.Event()
+        self.clock_source = clock
+        """what the training clock reads (time.perf_counter; tests inject a fake clock)"""
         if self.config.precision == "bf16" and self.device.type not in ("cuda", "cpu"):
             raise ValueError(f"precision bf16 needs a cuda or cpu device, not {self.device.type}")
         self.model: torch.nn.Module | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
         self._net: Any = None  # self.model, or its torch.compile wrapper (config.compile)
         self._step_permits = threading.Semaphore(0)  # steps granted while paused (request_steps)
 
@@ -232,13 +238,20 @@ class Trainer:
 
     def _warm_up(self, coords: torch.Tensor, values: torch.Tensor, generator: torch.Generator,
                  optimizer: torch.optim.Optimizer) -> None:
-        """Let torch.compile trace and compile before the clock starts: one teacher selection and one
-        learner pass at step 0's sizes, then the gradients, the sampler and the random stream are reset,
-        so the run is the one it would have been. (Later recompiles, at new k, count as training time.)"""
+        """One untimed step before the clock starts, for every run: lazy initialisation (allocator
+        pools, kernel selection, fused Adam's state, torch.compile's tracing) would otherwise land on the
+        first sampler's clock only. Then the weights, the optimiser, the sampler and the random stream are
+        put back, so the run is the one it would have been. (Later recompiles, at new k, count.)"""
+        assert self.model is not None
+        weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        optimizer_state = copy.deepcopy(optimizer.state_dict())
         ctx = SelectionContext(step=0, progress=0.0, n=coords.shape[0], score=lambda: self._errors(coords, values),
                                generator=generator, device=self.device)
         self._learn(coords, values, self.sampler.select(ctx))
+        optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        self.model.load_state_dict(weights)
+        optimizer.load_state_dict(optimizer_state)
         self.sampler.reset()
         generator.manual_seed(self.config.seed)
         synchronize(self.device)
@@ -253,10 +266,10 @@ class Trainer:
         self._net = model if cfg.compile == "off" else torch.compile(model, mode=cfg.compile, dynamic=True)
         graphs = cfg.compile == "reduce-overhead" and dev.type == "cuda"
         # Fused Adam: one kernel for all parameters (CUDA), 3× less optimiser time on the CPU preset.
-        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=dev.type in ("cuda", "cpu"))
+        self.optimizer = optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=dev.type in ("cuda", "cpu"))
         generator = torch.Generator(device=dev).manual_seed(cfg.seed)
         self.sampler.reset()
-        clock = TrainingClock(dev)
+        clock = TrainingClock(dev, now=self.clock_source)
         best = -math.inf
         step = 0
         loss = torch.zeros((), device=dev)
@@ -291,8 +304,7 @@ class Trainer:
                 reconstruction=self.modality.reconstruct(pred, signal) if want_recon else None,
             )
 
-        if cfg.compile != "off":
-            self._warm_up(coords, values, generator, optimizer)
+        self._warm_up(coords, values, generator, optimizer)
         clock.start()
         while not self.stop_event.is_set():
             single = False

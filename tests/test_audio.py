@@ -234,7 +234,7 @@ def test_cli_fit_on_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
     out = tmp_path / "out"
     code = main(["fit", str(ROOT / "assets" / "audio" / "chirp.wav"), "--max-seconds", "0.1", "--steps", "5",
-                 "--width", "16", "--depth", "2", "--device", "cpu", "--quiet", "--out", str(out)])
+                 "--width", "16", "--hidden-layers", "2", "--device", "cpu", "--quiet", "--out", str(out)])
     assert code == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out.strip().splitlines()[-1])

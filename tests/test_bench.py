@@ -36,7 +36,7 @@ def two_pngs(tmp_path: Path) -> list[Path]:
 
 def run_bench(tmp_path: Path, *extra: str) -> dict:
     out = tmp_path / "bench"
-    code = main(["bench", "--device", "cpu", "--steps", "3", "--eval-every", "1", "--width", "8", "--depth", "1",
+    code = main(["bench", "--device", "cpu", "--steps", "3", "--eval-every", "1", "--width", "8", "--hidden-layers", "1",
                  "--out", str(out), "--quiet", *extra])
     assert code == 0
     return json.loads((out / "results.json").read_text())

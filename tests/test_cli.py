@@ -16,7 +16,7 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           cwd=cwd or ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
 
 
-TINY = ["--device", "cpu", "--width", "16", "--depth", "2", "--quiet"]
+TINY = ["--device", "cpu", "--width", "16", "--hidden-layers", "2", "--quiet"]
 
 
 def test_fit_writes_reconstruction_curve_and_summary(rgb_png, tmp_path):
@@ -40,7 +40,7 @@ def test_compare_reports_every_sampler_in_one_json_line(rgb_png, tmp_path):
     for run in summary["runs"].values():
         assert set(run) >= {"steps", "train_seconds", "psnr", "best_psnr", "seconds_to_target"}
         assert run["steps"] == 20
-    assert summary["target_psnr"] == pytest.approx(min(summary["runs"]["int"]["best_psnr"], summary["runs"]["full"]["best_psnr"]), abs=1e-3)
+    assert summary["target"] == pytest.approx(min(summary["runs"]["int"]["best_psnr"], summary["runs"]["full"]["best_psnr"]), abs=1e-3)
     assert set(summary["time_saving_vs_full"]) == {"int", "random"}
     assert summary["runs"]["int"]["seconds_to_target"] is not None
     assert "sampler" in r.stdout and "target" in r.stdout  # the readable table
@@ -52,8 +52,8 @@ def test_compare_with_a_time_budget_gives_each_sampler_that_time(rgb_png, tmp_pa
     r = cli("compare", str(rgb_png), "--samplers", "int,full", "--seconds", "0.5", "--out", str(tmp_path), *TINY)
     assert r.returncode == 0, r.stderr
     runs = json.loads(r.stdout.strip().splitlines()[-1])["runs"]
-    for run in runs.values():
-        assert 0.5 <= run["train_seconds"] < 1.5
+    for run in runs.values():  # each stops at the first step past the budget (the bound is in test_trainer)
+        assert run["train_seconds"] >= 0.5 and run["steps"] > 0
 
 
 def one_line_error(r: subprocess.CompletedProcess, *needles: str) -> None:
@@ -89,6 +89,8 @@ def test_truncated_png(tmp_path, rgb_png):
         (["--steps", "0"], "--steps"),
         (["--interval", "sometimes"], "interval"),
         (["--steps", "5", "--seconds", "2"], "not allowed with"),
+        (["--depth", "2"], "unrecognized arguments: --depth"),
+        (["--max-seconds", "2"], "max-seconds does not apply to image signals"),
         (["--device", "cuda"], "cuda"),
     ],
 )

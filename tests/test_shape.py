@@ -248,12 +248,12 @@ def test_cli_compare_on_a_mesh(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
     out = tmp_path / "out"
     code = main(["compare", str(ROOT / "assets" / "shapes" / "mug.obj"), "--grid", "10", "--steps", "6", "--width", "16",
-                 "--depth", "2", "--eval-every", "3", "--device", "cpu", "--quiet", "--out", str(out)])
+                 "--hidden-layers", "2", "--eval-every", "3", "--device", "cpu", "--quiet", "--out", str(out)])
     assert code == 0
     captured = capsys.readouterr()
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["modality"] == "shape" and summary["shape"] == [10, 10, 10]
-    assert "target_iou" in summary and all("iou" in r and "best_iou" in r for r in summary["runs"].values())
+    assert summary["metric"] == "iou" and "target" in summary and all("iou" in r and "best_iou" in r for r in summary["runs"].values())
     assert any("not watertight" in n for n in summary["notices"]) and "not watertight" in captured.err
     for method in ("int", "full", "random"):
         assert (out / f"reconstruction-{method}.glb").read_bytes()[:4] == b"glTF"
@@ -263,4 +263,4 @@ def test_cli_refuses_options_of_other_modalities(capsys: pytest.CaptureFixture[s
     from intcore.cli import main
 
     assert main(["fit", str(ROOT / "assets" / "shapes" / "mug.obj"), "--max-seconds", "1", "--steps", "1"]) == 2
-    assert "--max-seconds does not apply to shape" in capsys.readouterr().err
+    assert "max-seconds does not apply to shape" in capsys.readouterr().err

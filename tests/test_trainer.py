@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -24,16 +23,67 @@ def test_same_seed_gives_identical_initial_weights_and_other_seeds_do_not():
 
 
 def test_every_sampler_starts_from_the_same_weights(rgb_png):
+    """A run stopped before its first step evaluates its initial weights: every sampler's must be the
+    seed's (the untimed warm-up step must put them back)."""
     signal = load_image(rgb_png)
-    firsts = []
+    expected = build_model(TINY, 2, 3, seed=3).state_dict()
+    qualities = []
     for name in ("full", "int", "random"):
-        t = Trainer(signal, make_sampler(name), model=TINY, config=TrainConfig(steps=1, device="cpu", seed=3))
-        gen = t.run()
-        # The model exists once the generator starts; peek before any step by building the same way.
-        firsts.append([p.detach().clone() for p in build_model(TINY, 2, 3, seed=3).parameters()])
-        next(gen)
-    for p0, p1, p2 in zip(*firsts):
-        assert torch.equal(p0, p1) and torch.equal(p1, p2)
+        t = Trainer(signal, make_sampler(name), model=TINY, config=TrainConfig(steps=5, device="cpu", seed=3))
+        t.stop()
+        (snap,) = list(t.run())
+        assert snap.step == 0 and snap.done
+        for key, value in t.model.state_dict().items():
+            assert torch.equal(value, expected[key]), (name, key)
+        qualities.append(snap.quality)
+    assert qualities[0] == qualities[1] == qualities[2]
+
+
+def test_models_built_in_parallel_threads_are_identical():
+    """build_model draws from its own generator: threads building at once cannot interleave their draws."""
+    results: dict[int, list[torch.Tensor]] = {}
+    barrier = threading.Barrier(4)
+
+    def build(i: int) -> None:
+        barrier.wait()
+        models = [build_model(ModelConfig(width=64, hidden_layers=3), 2, 3, seed=11) for _ in range(5)]
+        results[i] = [p.detach() for m in models for p in m.parameters()]
+
+    threads = [threading.Thread(target=build, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    reference = results[0]
+    for i in range(1, 4):
+        assert all(torch.equal(a, b) for a, b in zip(reference, results[i]))
+    state = torch.random.get_rng_state()
+    build_model(TINY, 2, 3, seed=1)
+    assert torch.equal(state, torch.random.get_rng_state())  # the global stream is untouched
+
+
+def test_race_order_does_not_change_the_curves(rgb_png):
+    """Every run gets one untimed warm-up, so whichever sampler goes first pays no lazy initialisation
+    and the per-step curves are the same in either order."""
+    signal = load_image(rgb_png)
+    cfg = TrainConfig(steps=6, eval_every=2, device="cpu", seed=4)
+
+    def curves(order):
+        results = race(signal, {n: make_sampler(n) for n in order}, TINY, cfg)
+        return {n: [(s.step, s.quality) for s in r.curve] for n, r in results.items()}
+
+    assert curves(["int", "random"]) == curves(["random", "int"])
+
+
+class FakeClock:
+    """A time source that advances `tick` seconds per reading, plus whatever a test adds."""
+
+    def __init__(self, tick: float) -> None:
+        self.t, self.tick = 0.0, tick
+
+    def __call__(self) -> float:
+        self.t += self.tick
+        return self.t
 
 
 def test_a_run_is_reproducible(rgb_png):
@@ -72,55 +122,128 @@ def test_selection_is_not_copied_unless_asked(rgb_png):
 def test_evaluation_and_consumer_time_are_not_training_time(rgb_png):
     """Time the consumer spends between snapshots (drawing, I/O) must not count as training."""
     signal = load_image(rgb_png)
-    t = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=4, eval_every=1, device="cpu"))
-    start = time.perf_counter()
+    clock = FakeClock(tick=0.001)
+    t = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=4, eval_every=1, device="cpu"),
+                clock=clock)
     snaps = []
     for s in t.run():
         snaps.append(s)
-        time.sleep(0.2)
-    wall = time.perf_counter() - start
-    assert wall > 0.8
-    assert snaps[-1].train_seconds < wall - 0.7
+        clock.t += 100.0  # the consumer takes 100 s per snapshot
+    assert snaps[-1].train_seconds < 1.0
 
 
 def test_time_budget_is_respected(rgb_png):
     signal = load_image(rgb_png)
-    snaps = list(Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(seconds=0.5, eval_every=5, device="cpu")).run())
+    clock = FakeClock(tick=0.01)  # every reading of the clock is 10 ms later
+    cfg = TrainConfig(seconds=0.5, eval_every=5, device="cpu")
+    snaps = list(Trainer(signal, make_sampler("full"), model=TINY, config=cfg, clock=clock).run())
     final = snaps[-1]
     assert final.done and final.step > 5
-    assert 0.5 <= final.train_seconds < 1.0
+    # The run stops at the first step that ends past the budget: at most one step (a few readings) over.
+    assert 0.5 <= final.train_seconds <= 0.55
 
 
-def test_stop_from_another_thread_ends_the_run_promptly(rgb_png):
+def test_stop_from_another_thread_acts_before_the_next_step(rgb_png):
     signal = load_image(rgb_png)
-    t = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=10**7, eval_every=50, device="cpu"))
-    threading.Timer(0.3, t.stop).start()
-    start = time.perf_counter()
-    snaps = list(t.run())
-    assert time.perf_counter() - start < 1.5
-    assert snaps[-1].done and snaps[-1].step < 10**7
+    t = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=10**7, eval_every=5, device="cpu"))
+    gen = t.run()
+    first = next(gen)
+    t.pause()
+    stopper = threading.Thread(target=t.stop)
+    stopper.start()
+    stopper.join()
+    t.resume()
+    rest = list(gen)
+    assert [s.done for s in rest] == [True]
+    assert rest[0].step == first.step  # no step ran after stop()
 
 
 def test_pause_holds_training_and_its_clock(rgb_png):
     signal = load_image(rgb_png)
-    t = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=10**7, eval_every=20, device="cpu"))
+    clock = FakeClock(tick=0.001)
+    t = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=10**7, eval_every=20, device="cpu"),
+                clock=clock)
     gen = t.run()
-    next(gen)
+    first = next(gen)
     t.pause()
     holder = {}
-
-    def consume():
-        holder["snap"] = next(gen)
-
-    th = threading.Thread(target=consume)
+    th = threading.Thread(target=lambda: holder.setdefault("snap", next(gen)))
     th.start()
-    time.sleep(0.5)
+    th.join(0.3)
     assert "snap" not in holder  # paused: no progress
+    clock.t += 1000.0  # a long pause
     t.resume()
-    th.join(5)
-    assert holder["snap"].train_seconds < 0.5  # the pause did not count as training
+    th.join(30)
+    assert holder["snap"].step == first.step + 20
+    assert holder["snap"].train_seconds < 100  # the pause did not count as training
     t.stop()
     assert list(gen)[-1].done
+
+
+def test_chunked_evaluation_and_scoring_match_one_pass(rgb_png):
+    """predict and the teacher's errors split N into chunks; the result must not depend on the chunk."""
+    signal = load_image(rgb_png)
+    whole = Trainer(signal, make_sampler("int"), model=TINY, config=TrainConfig(steps=1, device="cpu"))
+    chunked = Trainer(signal, make_sampler("int"), model=TINY, config=TrainConfig(steps=1, device="cpu", chunk=100))
+    for t in (whole, chunked):
+        t.model = t._net = build_model(TINY, 2, 3, seed=0)
+    coords, values = signal.coords, signal.values
+    assert signal.n > 100 and signal.n % 100 != 0
+    assert torch.allclose(whole.predict(coords), chunked.predict(coords), atol=1e-6)
+    assert torch.allclose(whole._errors(coords, values), chunked._errors(coords, values), atol=1e-6)
+    assert torch.equal(torch.topk(whole._errors(coords, values), 50).indices.sort().values,
+                       torch.topk(chunked._errors(coords, values), 50).indices.sort().values)
+
+
+def test_micro_batched_step_equals_one_pass(rgb_png):
+    signal = load_image(rgb_png)
+    grads = []
+    for mb in (None, 97):
+        t = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=1, device="cpu", micro_batch=mb))
+        t.model = t._net = build_model(TINY, 2, 3, seed=0)
+        t._learn(signal.coords, signal.values, None)
+        grads.append(torch.cat([p.grad.flatten() for p in t.model.parameters()]))
+    assert torch.allclose(grads[0], grads[1], atol=1e-6)
+
+
+def test_cosine_lr_decays_to_its_floor(rgb_png):
+    signal = load_image(rgb_png)
+    cfg = TrainConfig(steps=20, eval_every=10, device="cpu", lr=1e-3, lr_schedule="cosine", lr_min_factor=0.1)
+    t = Trainer(signal, make_sampler("full"), model=TINY, config=cfg)
+    seen = []
+    real_learn = t._learn
+
+    def spy(coords, values, selected):
+        seen.append(t.optimizer.param_groups[0]["lr"])
+        return real_learn(coords, values, selected)
+
+    t._learn = spy
+    list(t.run())
+    seen = seen[1:]  # the first call is the untimed warm-up
+    assert seen[0] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(seen, seen[1:]))
+    assert seen[-1] == pytest.approx(1e-4 + 0.9e-3 * 0.5 * (1 + np.cos(np.pi * 19 / 20)))
+
+
+def test_interleave_closes_every_run_when_the_consumer_stops(rgb_png):
+    from intcore.runs import interleave
+
+    signal = load_image(rgb_png)
+    closed = []
+
+    class Tracked(Trainer):
+        def run(self):
+            try:
+                yield from super().run()
+            finally:
+                closed.append(self.method)
+
+    trainers = [Tracked(signal, make_sampler(n), model=TINY, config=TrainConfig(steps=100, eval_every=1, device="cpu"))
+                for n in ("int", "full")]
+    stream = interleave(trainers)
+    assert [next(stream).method, next(stream).method] == ["int", "full"]  # both runs are under way
+    stream.close()
+    assert sorted(closed) == ["full", "int"]
 
 
 def test_bad_configs_are_errors():

@@ -1,0 +1,137 @@
+"""`fit` and `compare`: one signal, one or several samplers, files and one JSON line out."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..modalities import get_modality
+from ..runs import RunResult, default_target, race, time_savings, write_curves_csv, write_json
+from ..signals import Signal, check_file
+from ..spec import RunSpec
+from .options import DEVICE_DEFAULTS, UsageError, add_settings, add_signal_options, spec_from_args
+from .progress import Progress
+
+
+def register(sub: Any) -> None:
+    fit = sub.add_parser("fit", help="fit one signal with one sampler")
+    add_signal_options(fit, path_required=False)
+    add_settings(fit, defaults=DEVICE_DEFAULTS)
+    fit.add_argument("--sampler", default=None, help="sampler name (default int)")
+    _add_output_options(fit)
+    fit.set_defaults(handler=cmd_fit)
+
+    cmp = sub.add_parser("compare", help="fit one signal with several samplers from the same initial weights")
+    add_signal_options(cmp, path_required=False)
+    add_settings(cmp, defaults=DEVICE_DEFAULTS)
+    cmp.add_argument("--samplers", default=None, help="comma-separated sampler names (default int,full,random)")
+    cmp.add_argument("--target", type=float,
+                     help="quality target in the signal's metric (dB, or IoU for shapes): each sampler stops there "
+                          "and is timed to it; default: train the whole budget, time to the best both int and full reached")
+    _add_output_options(cmp)
+    cmp.set_defaults(handler=cmd_compare)
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path,
+                   help="a summary.json (or run spec) of an earlier run: run it again; options given here change it")
+    p.add_argument("--out", type=Path, help="folder for the outputs (default: runs/<command>-<signal>)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _load(args: argparse.Namespace, samplers: list[str] | None) -> tuple[RunSpec, Signal]:
+    if args.path is not None:
+        check_file(args.path)  # "no such file" before anything is guessed from the name
+    spec = spec_from_args(args, samplers)
+    signal = spec.load_signal()
+    for note in signal.metadata.get("notices", []):
+        print(f"note: {note}", file=sys.stderr)
+    return spec, signal
+
+
+def _out_dir(args: argparse.Namespace, signal: Signal) -> Path:
+    path = args.out or Path("runs") / f"{args.command}-{signal.name}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _signal_info(spec: RunSpec, signal: Signal) -> dict[str, Any]:
+    return {"signal": signal.metadata.get("source", signal.name), "modality": signal.modality,
+            "device": spec.train.device, "n": signal.n, "shape": list(signal.shape),
+            "notices": signal.metadata.get("notices", [])}
+
+
+def _sampler_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError("--samplers needs at least one sampler name")
+    return names
+
+
+def cmd_fit(args: argparse.Namespace) -> dict[str, Any]:
+    spec, signal = _load(args, [args.sampler] if args.sampler else None)
+    if len(spec.samplers) != 1:
+        raise UsageError(f"fit runs one sampler; this spec has {len(spec.samplers)} (use compare)")
+    name = spec.names[0]
+    out = _out_dir(args, signal)
+    result = race(signal, spec.build_samplers(), spec.model, spec.train, target=spec.target,
+                  on_snapshot=Progress(spec.train, name, args.quiet))[name]
+    modality = get_modality(signal.modality)
+    recon = modality.save(result.final.reconstruction, signal, out / f"reconstruction-{name}")
+    write_curves_csv([result], out / "curve.csv")
+    summary = {**_signal_info(spec, signal), "sampler": result.description, **result.summary(), "spec": spec.to_dict(),
+               "outputs": {"reconstruction": str(recon), "curve": str(out / "curve.csv"),
+                           "summary": str(out / "summary.json")}}
+    write_json(summary, out / "summary.json")
+    f = result.final
+    print(f"{name}: {f.step} steps, {f.train_seconds:.2f} s training, {f.metric} {f.quality:.2f} "
+          f"(best {result.best_quality:.2f})")
+    print(f"wrote {recon}, {out / 'curve.csv'}, {out / 'summary.json'}")
+    return summary
+
+
+def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
+    names = _sampler_names(args.samplers)
+    if names is None and args.config is None:
+        names = ["int", "full", "random"]
+    spec, signal = _load(args, names)
+    out = _out_dir(args, signal)
+    modality = get_modality(signal.modality)
+    bars = {name: Progress(spec.train, name, args.quiet, position=i) for i, name in enumerate(spec.names)}
+    results = race(signal, spec.build_samplers(), spec.model, spec.train, target=spec.target,
+                   on_snapshot=lambda snap: bars[snap.method](snap))
+    for name, result in results.items():
+        modality.save(result.final.reconstruction, signal, out / f"reconstruction-{name}")
+    target = spec.target if spec.target is not None else default_target(results)
+    savings = time_savings(results, target)
+    write_curves_csv(results.values(), out / "curves.csv")
+    summary = {
+        **_signal_info(spec, signal),
+        "budget": {"seconds": spec.train.seconds} if spec.train.seconds else {"steps": spec.train.steps},
+        "runs": {n: r.summary(target) for n, r in results.items()},
+        "metric": modality.metric,
+        "target": round(target, 4),
+        "time_saving_vs_full": savings,
+        "spec": spec.to_dict(),
+        "outputs": str(out),
+    }
+    write_json(summary, out / "summary.json")
+    print_table(results, target, savings, modality.metric, modality.metric_unit)
+    print(f"wrote {out}/curves.csv, summary.json and one reconstruction per sampler")
+    return summary
+
+
+def print_table(results: dict[str, RunResult], target: float, savings: dict[str, Any], metric: str, unit: str) -> None:
+    digits = 4 if metric == "iou" else 2
+    head = f"{'sampler':<18}{'steps':>7}{'train s':>10}{metric:>9}{'best':>9}{'s to target':>13}{'saving':>9}"
+    print(head)
+    print("-" * len(head))
+    for name, r in results.items():
+        t = r.seconds_to(target)
+        s = savings.get(name)
+        print(f"{name:<18}{r.final.step:>7}{r.final.train_seconds:>10.2f}{r.final.quality:>9.{digits}f}"
+              f"{r.best_quality:>9.{digits}f}{'—' if t is None else f'{t:.2f}':>13}{'' if s is None else f'{s:+.0%}':>9}")
+    print(f"target: {target:.{digits}f} {unit} (time saving = 1 − time to target / full batch's time to target)")
