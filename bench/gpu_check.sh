@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU check for INT Studio (issue 5): on a machine with one NVIDIA GPU, in under 8 minutes,
+# GPU check for INT Studio: on a machine with one NVIDIA GPU, in under 8 minutes,
 #   0. the step makes no host sync (CUDA sync debug mode: the count must not grow with the steps),
 #   1. the bench's image row (full batch vs INT, SIREN 5x256, lr 1e-4, full-size images),
 #   2. kodim05 (768x512) to 35 dB, full vs INT in the same run: fp32 eager, then bf16 + torch.compile,

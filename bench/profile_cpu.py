@@ -1,4 +1,4 @@
-"""How much of a CPU training step is *not* the network's own arithmetic (issue 5, item 4).
+"""How much of a CPU training step is *not* the network's own arithmetic.
 
 The default CPU preset (intcore/defaults.py): kodim23 at 128 px (128×85 = 10,880 pixels), SIREN 4×128,
 Adam lr 5e-4, INT as the app runs it by default (top-20 % every step). Two measurements:

@@ -23,6 +23,7 @@ import torch
 from intcore.defaults import defaults_for
 from intcore.device import resolve_device
 from intcore.modalities import get_modality, load_signal
+from intcore.presets import assets_dir
 from intcore.samplers import RATIO_SCHEDULES, SAMPLERS, make_sampler, sampler_options
 from intcore.signals import SignalError
 from intcore.trainer import TrainConfig
@@ -41,8 +42,7 @@ from .views import (
     table_rows,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "assets"
+ASSETS = assets_dir()
 MAX_UPLOAD_MB = 25
 """uploads above this are refused with a message (a hard limit at twice this stops them at the door)"""
 COLUMNS = 3

@@ -41,7 +41,7 @@ from .media import Media
 log = logging.getLogger("demo.session")
 
 REFRESH_SECONDS = 0.5
-"""the live view's update period: 2 updates a second, the low end of design.md's sane 2–5, because on a
+"""the live view's update period: 2 updates a second, the low end of the 2–5 a second that stay readable, because on a
 2-core laptop every update's drawing (server and browser) takes CPU from training (bench/app_overhead.py)"""
 MAX_GIF_FRAMES = 120
 """selection masks kept for the GIF; past this, every other one is dropped and the stride doubles"""
@@ -249,7 +249,7 @@ def free_device_memory(device: torch.device) -> None:
 class FrameStore:
     """The live pictures, written as lossless PNGs into the session's folder (which the app serves as
     static files, so they never enter Gradio's cache) and deleted once `keep` newer ones exist for
-    the same slot (design.md: every yielded image is a file; clean them)."""
+    the same slot (every picture Gradio is given becomes a file: clean them)."""
 
     def __init__(self, folder: Path, keep: int = 6) -> None:
         self.folder = folder

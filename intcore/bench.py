@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from .device import cpu_threads, resolve_device
+from .presets import assets_dir
 from .modalities import MODALITIES, get_modality, modality_for_path
 from .models import ModelConfig
 from .runs import RunResult, race, time_savings, write_json
@@ -41,8 +42,7 @@ from .samplers import SAMPLERS, make_sampler
 from .signals import Signal, SignalError
 from .trainer import COMPILE_MODES, PRECISIONS, Snapshot, TrainConfig
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "assets"
+ASSETS = assets_dir()
 ROWS = ("audio", "image", "megapixel", "shape")  # the paper's order
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 MOSAIC_GRID = (6, 7)  # columns × rows of 768 × 512 tiles: 4608 × 3584 = 16.5 MP at scale 1

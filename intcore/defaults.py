@@ -39,7 +39,7 @@ def defaults_for(modality: str, device: torch.device) -> Defaults:
             eval_every=10,
             load_options=load,
         )
-    # The official INT image setting: SIREN 5 × 256, Adam lr 1e-4 (design.md).
+    # The official INT image setting: SIREN 5 × 256, Adam lr 1e-4.
     load = dict(MODALITIES[modality].load_defaults.get("gpu", {}))
     return Defaults(
         max_side=load.get("max_side"),

@@ -34,7 +34,7 @@ def cpu_threads() -> int:
 
 
 def synchronize(device: torch.device) -> None:
-    """Wait for queued kernels, so that a clock read after it covers them (design.md: measuring fairly)."""
+    """Wait for queued kernels, so that a clock read after it covers them (docs/measuring.md)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":

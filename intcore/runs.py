@@ -1,6 +1,6 @@
 """Running samplers against each other and reading the results: curves, time to a target, time saving.
 
-Everything here follows design.md's "Measuring fairly": every method starts from the same seed (so the
+Everything here follows docs/measuring.md: every method starts from the same seed (so the
 same initial weights), times count training steps only, and time saving is
 1 − (method's time to the target) / (full batch's time to the same target).
 """

@@ -30,7 +30,7 @@ class TrainConfig:
     steps: int | None = 300
     """step budget (ignored when `seconds` is set)"""
     seconds: float | None = None
-    """training-time budget in seconds (design.md: only the training steps count)"""
+    """training-time budget in seconds (only the training steps count: docs/measuring.md)"""
     lr: float = 1e-4
     lr_schedule: str = "constant"
     """"constant" or "cosine" (cosine decay to lr_min_factor·lr over the budget)"""
@@ -55,7 +55,7 @@ class TrainConfig:
     precision: str = "fp32"
     """"fp32", or "bf16": autocast the teacher's and learner's forward passes to bfloat16 (weights, Adam,
     losses and the evaluation stay fp32). Opt-in only where the benchmark shows PSNR parity: lower
-    precision cost 0.7 dB with TF32 on SIREN (design.md)"""
+    precision cost 0.7 dB with TF32 on a 5×256 SIREN in our GPU reference run"""
     compile: str = "off"
     """"off" (eager), or a torch.compile mode for the model: "default", "max-autotune-no-cudagraphs", or
     "reduce-overhead" (CUDA graphs: one graph per distinct k, so INT schedules re-record at stage changes)"""

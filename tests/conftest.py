@@ -1,4 +1,4 @@
-"""Shared fixtures: small real signals made on the fly (never read from ../shared)."""
+"""Shared fixtures: small real signals made on the fly (tests never read data from outside the repo)."""
 from __future__ import annotations
 
 from pathlib import Path

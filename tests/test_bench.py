@@ -55,7 +55,7 @@ def test_bench_writes_table_json_and_curves(tmp_path, two_pngs, capsys):
         assert s["signals"] == 2 and s["quality_mean"] is not None and s["quality_std"] is not None
     assert {"saving_mean", "quality_minus_full", "within_tolerance"} <= set(row["summary"]["int-official"])
     first = row["signals"][0]
-    assert first["target"] == first["runs"]["full"]["quality"]  # design.md: full batch's final quality
+    assert first["target"] == first["runs"]["full"]["quality"]  # docs/measuring.md: full batch's final quality
     assert row["peak_memory_mb"] > 0
     assert (out / "curves.csv").read_text().startswith("row,signal,method,train_seconds,quality")
     assert (out / "curves.svg").read_text().startswith("<svg")
