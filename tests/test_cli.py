@@ -100,3 +100,16 @@ def test_bad_options(rgb_png, args, needle):
     if "--device" in args and r.returncode == 0:
         pytest.skip("this machine has a CUDA GPU")
     one_line_error(r, needle)
+
+
+def test_progress_to_a_file_is_plain_text(rgb_png, tmp_path):
+    """stderr redirected (a log, CI): readable lines, no cursor-movement codes, no float noise."""
+    r = cli("compare", str(rgb_png), "--samplers", "int,full", "--seconds", "0.3", "--out", str(tmp_path),
+            "--device", "cpu", "--width", "16", "--hidden-layers", "2")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b[" not in r.stderr and "\r" not in r.stderr
+    done = [line for line in r.stderr.splitlines() if ": done " in line]
+    assert len(done) == 2
+    for line in done:  # e.g. "int: done 0.3/0.3 s, psnr 12.34"
+        amount = line.split(": done ")[1].split(" s,")[0]
+        assert all(len(part.split(".")[1]) == 1 for part in amount.split("/")), line
