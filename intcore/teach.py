@@ -240,3 +240,33 @@ def algorithm_state(errors: torch.Tensor, selected: torch.Tensor | None, *, t: i
         mean_error_rest=float(rest.mean()) if rest.numel() else float("nan"),
         loss=loss, lr=lr,
     )
+
+
+@dataclass
+class StepExplanation:
+    """One training step of one sampler, seen as Algorithm 1 and as a move of the whole function."""
+
+    errors: torch.Tensor
+    """|f_θ(x) − f*(x)| at every coordinate before the step: (N,)"""
+    selected: torch.Tensor | None
+    """the k indices trained on (None: all N)"""
+    effect: StepEffect
+    state: AlgorithmState
+
+
+def explain_step(model: nn.Module, before: Params, after: Params, signal, selected: torch.Tensor | None, *,
+                 t: int, T: int | None, ratio: float, lr: float, epsilon: float | None = None,
+                 loss: float | None = None, chunk: int = DEFAULT_CHUNK) -> StepExplanation:
+    """Explain the step that took the weights from `before` to `after` on `signal` (an intcore Signal),
+    training on `selected`: the errors it started from, Algorithm 1's values, Δf against J·Δθ."""
+    from .modalities import get_modality
+
+    modality = get_modality(signal.modality)
+    coords = signal.coords.to(next(iter(before.values())).device)
+    values = signal.values.to(coords.device)
+    with torch.no_grad():
+        errors = torch.cat([modality.error(functional_call(model, before, (xs,)), values[part])
+                            for part, xs in _in_chunks(coords, chunk)])
+    state = algorithm_state(errors, selected, t=t, T=T, ratio=ratio, lr=lr, epsilon=epsilon, loss=loss)
+    return StepExplanation(errors=errors, selected=selected, effect=step_effect(model, before, after, coords, chunk=chunk),
+                           state=state)

@@ -137,3 +137,19 @@ def test_kernel_diagonal_fast_path_matches_per_coordinate_gradients():
     coords = _grid(6).double()
     torch.testing.assert_close(kernel_diagonal(model, params, coords, chunk=7),
                                _kernel_diagonal_per_coordinate(model, params, coords, chunk=5))
+
+
+def test_explain_step_reports_the_errors_the_step_started_from(rgb_png):
+    from intcore.teach import explain_step
+
+    signal = load_image(rgb_png)
+    model = build_model(TINY, 2, 3, seed=5)
+    before = parameters_of(model)
+    with torch.no_grad():
+        errors = torch.linalg.vector_norm(model(signal.coords) - signal.values, dim=1)
+    selected = torch.topk(errors, 100).indices
+    _adam_step(model, signal.coords, signal.values, selected, lr=1e-4)
+    out = explain_step(model, before, parameters_of(model), signal, selected, t=0, T=300, ratio=100 / signal.n, lr=1e-4)
+    torch.testing.assert_close(out.errors, errors)
+    assert out.state.k == 100 and out.state.mean_error_selected > out.state.mean_error_rest  # INT took the worst
+    assert out.effect.cosine > 0.9
