@@ -24,8 +24,8 @@ DISPLAY_SIDE = 256
 
 
 def _diverging_lut() -> np.ndarray:
-    """256 colours: blue (−1) → white (0) → red (+1)."""
-    t = np.linspace(-1, 1, 256)[:, None]
+    """255 colours: blue (−1) → white (0, entry 127) → red (+1)."""
+    t = np.linspace(-1, 1, 255)[:, None]
     blue, white, red = np.array([33, 102, 172.0]), np.array([247, 247, 247.0]), np.array([178, 24, 43.0])
     rgb = np.where(t < 0, white + (-t) * (blue - white), white + t * (red - white))
     return rgb.round().astype(np.uint8)
@@ -37,7 +37,7 @@ DIVERGING_LUT = _diverging_lut()
 def signed_map(values: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) signed values -> RGB, ±scale at full colour (0 when scale is 0 or not finite)."""
     scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
-    idx = np.clip((values / scale + 1) * 127.5, 0, 255).astype(np.uint8)
+    idx = np.clip(np.rint((values / scale + 1) * 127), 0, 254).astype(np.uint8)
     return DIVERGING_LUT[idx]
 
 
