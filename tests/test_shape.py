@@ -264,3 +264,20 @@ def test_cli_refuses_options_of_other_modalities(capsys: pytest.CaptureFixture[s
 
     assert main(["fit", str(ROOT / "assets" / "shapes" / "mug.obj"), "--max-seconds", "1", "--steps", "1"]) == 2
     assert "max-seconds does not apply to shape" in capsys.readouterr().err
+
+
+def test_saved_reconstruction_is_in_the_input_meshes_coordinates(tmp_path: Path) -> None:
+    """The GLB a user downloads overlays the mesh they gave, not the unit cube we fitted in."""
+    import trimesh
+
+    box = trimesh.creation.box(extents=(4.0, 2.0, 2.0))
+    box.apply_translation((10.0, -3.0, 5.0))
+    source = tmp_path / "box.stl"
+    box.export(source)
+    modality = get_modality("shape")
+    signal = modality.load(source, grid=16)
+    values = signal.values.clone()
+    logits = (values * 2 - 1) * 5  # a perfect prediction as logits
+    path = modality.save(modality.reconstruct(logits, signal), signal, tmp_path / "recon")
+    saved = trimesh.load(path, force="mesh")
+    assert np.allclose(saved.bounds, box.bounds, atol=4.0 / 15)  # within one grid spacing of the input

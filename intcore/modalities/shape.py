@@ -222,12 +222,18 @@ class ShapeModality(Modality):
         return trimesh.Trimesh(vertices=verts, faces=faces[:, ::-1], process=False)
 
     def save(self, reconstruction, signal: Signal, path: Path) -> Path:
-        """Binary glTF (GLB); an empty reconstruction writes a GLB with an empty scene."""
+        """Binary glTF (GLB) in the input mesh's coordinates; an empty reconstruction writes a GLB with an
+        empty scene."""
         path = Path(path).with_suffix(self.file_extension)
         if len(reconstruction.faces) == 0:  # trimesh refuses to export empty scenes
             path.write_bytes(_EMPTY_GLB)
             return path
-        path.write_bytes(reconstruction.export(file_type="glb"))
+        mesh = reconstruction.copy()
+        # Back from the fitting cube to the input mesh's own coordinates (load_shape centred and scaled it).
+        center, scale = signal.metadata.get("center"), signal.metadata.get("scale")
+        if center is not None and scale:
+            mesh.vertices = mesh.vertices / scale + np.asarray(center)
+        path.write_bytes(mesh.export(file_type="glb"))
         return path
 
 
