@@ -19,7 +19,7 @@ import torch
 from .device import TrainingClock, resolve_device, synchronize
 from .modalities import Modality, get_modality
 from .models import ModelConfig, build_model
-from .samplers import SelectionContext, Sampler
+from .samplers import SelectionContext, Sampler, weighted_loss
 from .signals import Signal
 
 
@@ -207,17 +207,19 @@ class Trainer:
                 errors[part] = self.modality.error(self._net(coords[part]).float(), values[part])
             return errors
 
-    def _learn(self, coords: torch.Tensor, values: torch.Tensor, selected: torch.Tensor | None) -> torch.Tensor:
+    def _learn(self, coords: torch.Tensor, values: torch.Tensor, selected: torch.Tensor | None,
+               weights: torch.Tensor | None = None) -> torch.Tensor:
         """Learner's forward + backward of the mean loss over the k training coordinates (all N when
         `selected` is None), in micro-batches of at most config.micro_batch. Gradients accumulate in
-        .grad; returns the loss as a 0-d tensor on the device (no host sync)."""
+        .grad; returns the loss as a 0-d tensor on the device (no host sync). With `weights` (k,) (set by
+        the sampler in its SelectionContext) the loss is mean_j(weights_j · loss_j)."""
         k = coords.shape[0] if selected is None else selected.shape[0]
         mb = self.config.micro_batch or (1 << 15 if self.device.type == "cpu" else 1 << 18)
         if k <= mb:  # one pass: (k, d) -> (k, c)
             x, y = (coords, values) if selected is None else (coords[selected], values[selected])
             with self._autocast():
                 pred = self._net(x)
-            loss = self.modality.loss(pred.float(), y)
+            loss = self._loss(pred.float(), y, weights)
             loss.backward()
             return loss.detach()
         # mean over k = Σ_j (k_j / k) · (mean over micro-batch j): the same gradient as one pass.
@@ -231,10 +233,20 @@ class Trainer:
                 x, y = coords[idx], values[idx]
             with self._autocast():
                 pred = self._net(x)
-            loss = self.modality.loss(pred.float(), y) * (x.shape[0] / k)
+            loss = self._loss(pred.float(), y, None if weights is None else weights[part]) * (x.shape[0] / k)
             loss.backward()
             total += loss.detach()
         return total
+
+    def _loss(self, pred: torch.Tensor, values: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        return self.modality.loss(pred, values) if weights is None else weighted_loss(self.modality.loss, pred, values, weights)
+
+    def _context(self, step: int, progress: float, coords: torch.Tensor, values: torch.Tensor,
+                 generator: torch.Generator) -> SelectionContext:
+        """What the sampler may look at for step `step` (see SelectionContext)."""
+        return SelectionContext(step=step, progress=progress, n=coords.shape[0], score=lambda: self._errors(coords, values),
+                                generator=generator, device=self.device, coords=coords, values=values,
+                                grid_shape=tuple(self.signal.shape), modality=self.signal.modality, model=self.model)
 
     def _warm_up(self, coords: torch.Tensor, values: torch.Tensor, generator: torch.Generator,
                  optimizer: torch.optim.Optimizer) -> None:
@@ -245,9 +257,8 @@ class Trainer:
         assert self.model is not None
         weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         optimizer_state = copy.deepcopy(optimizer.state_dict())
-        ctx = SelectionContext(step=0, progress=0.0, n=coords.shape[0], score=lambda: self._errors(coords, values),
-                               generator=generator, device=self.device)
-        self._learn(coords, values, self.sampler.select(ctx))
+        ctx = self._context(0, 0.0, coords, values, generator)
+        self._learn(coords, values, self.sampler.select(ctx), ctx.weights)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         self.model.load_state_dict(weights)
@@ -324,14 +335,7 @@ class Trainer:
             # 1. Teacher: the sampler picks this step's coordinates (INT scores all N without grad).
             #    Nothing in steps 1-2 reads a device value on the host: k comes from Python floats, top-k
             #    and the indexing run on the device, so a GPU step never waits on a sync.
-            ctx = SelectionContext(
-                step=step,
-                progress=p,
-                n=n,
-                score=lambda: self._errors(coords, values),
-                generator=generator,
-                device=dev,
-            )
+            ctx = self._context(step, p, coords, values, generator)
             selected = self.sampler.select(ctx)
             if cfg.lr_schedule == "cosine":
                 lr = cfg.lr * (cfg.lr_min_factor + (1 - cfg.lr_min_factor) * 0.5 * (1 + math.cos(math.pi * p)))
@@ -341,7 +345,7 @@ class Trainer:
             #    when k > micro_batch, e.g. full batch on a megapixel signal).
             ratio = 1.0 if selected is None else selected.shape[0] / n
             optimizer.zero_grad(set_to_none=True)
-            loss = self._learn(coords, values, selected)
+            loss = self._learn(coords, values, selected, ctx.weights)
             optimizer.step()
             step += 1
             if progress() >= 1.0:
