@@ -213,9 +213,9 @@ def test_cosine_lr_decays_to_its_floor(rgb_png):
     seen = []
     real_learn = t._learn
 
-    def spy(coords, values, selected):
+    def spy(coords, values, selected, *weights):
         seen.append(t.optimizer.param_groups[0]["lr"])
-        return real_learn(coords, values, selected)
+        return real_learn(coords, values, selected, *weights)
 
     t._learn = spy
     list(t.run())
