@@ -112,6 +112,11 @@ class Job:
         with self._lock:
             return dict(self.latest), self.version
 
+    def results_view(self) -> dict[str, RunResult]:
+        """A copy of every sampler's curve so far (safe to read while the job runs)."""
+        with self._lock:
+            return {m: RunResult(r.method, r.description, list(r.curve)) for m, r in self.results.items()}
+
     # ------------------------------------------------------------ control
 
     def stop(self) -> None:
@@ -204,8 +209,7 @@ class Job:
         metric = self.modality.metric
         target = self.target()
         latest, _ = self.snapshot_view()
-        with self._lock:
-            results = {m: RunResult(r.method, r.description, list(r.curve)) for m, r in self.results.items()}
+        results = self.results_view()
         savings = time_savings({m: r for m, r in results.items() if r.curve}, target) if target is not None else {}
         samplers: dict[str, Any] = {}
         for column, m in enumerate(self.methods, start=1):
@@ -285,6 +289,10 @@ class Session:
     overlay: str = "selection"
     x_axis: str = "training seconds"
     frames: FrameStore = field(init=False)
+    view: dict[str, Any] = field(default_factory=dict)
+    """the live view's memory of what this page shows (demo.live)"""
+    loaded: dict[tuple, Signal] = field(default_factory=dict)
+    """the chosen signal, loaded once: (file, loader options) -> Signal (only the latest is kept)"""
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -1,35 +1,25 @@
-"""Snapshot -> picture: the columns' panels, the race chart, the live table and the selection GIF.
+"""Drawing shared by every tab: colours, the race chart (plotly JSON), the live table, the selection GIF.
 
-Drawing only: nothing here trains, times or decides anything. The modality-specific part (what one
-column shows) sits behind `VIEWS[modality]`, so the tab builder and the session logic never branch on
-the modality; the audio and 3D-shape tabs (issue 4) add their own entry.
+Drawing only: nothing here trains, times or decides anything. What one column of a modality shows is
+that modality's tab's canvas (demo.tabs).
 """
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-from gradio.components.plot import PlotData
 from PIL import Image, ImageDraw
 
 from intcore.runs import RunResult, time_to_target
-from intcore.signals import Signal
-from intcore.trainer import Snapshot
 
-from .views_audio import AudioCanvas
-from .views_shape import ShapeCanvas
-
-COLUMN_COLORS = ("#e4572e", "#2e86ab", "#6a994e")
+COLUMN_COLORS = ("#e4572e", "#2e86ab", "#6a994e", "#8e44ad")
 """one colour per column, shared by its header, its curve and its time-to-target marker"""
-OVERLAY_MODES = ("selection", "error heatmap", "plain")
 X_AXES = ("training seconds", "steps")
-HIGHLIGHT = np.array([255, 214, 0], dtype=np.uint8)  # the pixels a sampler trains on this step
-ERROR_VMAX = 0.25
-"""heatmap scale: per-pixel error |f(x) − f*(x)| (L2 over channels, pixels in [0, 1]) shown saturated
-at or above this, so the map darkens visibly as the fit improves"""
+HIGHLIGHT = np.array([255, 214, 0], dtype=np.uint8)  # the points a sampler trains on this step
+HIGHLIGHT_RGB = (255, 214, 0)
 
 # Inferno, interpolated to a 256-entry lookup table (perceptually uniform, readable when projected).
 _INFERNO = ("#000004", "#1b0c41", "#4a0c6b", "#781c6d", "#a52c60", "#cf4446", "#ed6925", "#fb9b06", "#f7d13d", "#fcffa4")
@@ -53,77 +43,13 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return (img * 255 + 0.5).astype(np.uint8)
 
 
-# ---------------------------------------------------------------- per-modality column panels
-
-
-class ImageCanvas:
-    """What an image column shows: the overlay panel (selection / error heatmap / plain target) and the
-    current reconstruction. Built once per job from the signal; keeps the target in display form."""
-
-    panels = ("overlay", "reconstruction")
-
-    def __init__(self, signal: Signal) -> None:
-        h, w = signal.shape
-        self.shape = (h, w)
-        self.grid = h * w
-        target = ((signal.values[: self.grid].float().numpy() + 1.0) / 2.0).reshape(h, w, -1)  # (H, W, c) in [0, 1]
-        self.target = target[..., 0] if target.shape[2] == 1 else target
-        self.target_rgb = to_uint8(self.target)
-        grey = self.target if self.target.ndim == 2 else self.target @ np.array([0.299, 0.587, 0.114], np.float32)
-        self.dimmed = to_uint8(0.12 + 0.3 * grey)  # the target, faded, under the highlighted selection
-
-    def selection(self, selected: np.ndarray | None) -> np.ndarray:
-        """The target faded to grey with this step's training pixels lit; full batch: the target itself."""
-        if selected is None:
-            return self.target_rgb
-        mask = np.zeros(self.grid, dtype=bool)
-        mask[selected[selected < self.grid]] = True
-        out = self.dimmed.copy()
-        out[mask.reshape(self.shape)] = HIGHLIGHT
-        return out
-
-    def error(self, reconstruction: np.ndarray) -> np.ndarray:
-        """Per-pixel error |f(x) − f*(x)| (L2 over channels) through the Inferno colour map."""
-        diff = np.asarray(reconstruction, np.float32) - self.target
-        err = np.abs(diff) if diff.ndim == 2 else np.linalg.norm(diff, axis=2)  # (H, W)
-        idx = np.clip(err / ERROR_VMAX * 255, 0, 255).astype(np.uint8)
-        return INFERNO_LUT[idx]
-
-    def overlay(self, snap: Snapshot | None, mode: str) -> np.ndarray:
-        if snap is None or mode == "plain":
-            return self.target_rgb
-        if mode == "error heatmap" and snap.reconstruction is not None:
-            return self.error(snap.reconstruction)
-        return self.selection(snap.selected)
-
-    def draw(self, snap: Snapshot | None, mode: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """The column's panels, in `panels` order: (overlay, reconstruction or None before the first look)."""
-        recon = None if snap is None or snap.reconstruction is None else to_uint8(snap.reconstruction)
-        return self.overlay(snap, mode), recon
-
-    def selection_frame(self, mask: np.ndarray, step: int) -> np.ndarray:
-        """One GIF frame: `mask` (N,) bool of the tracked sampler's selection, drawn like the live overlay,
-        enlarged to at least 256 px and captioned with the step."""
-        frame = self.dimmed.copy()
-        frame[mask[: self.grid].reshape(self.shape)] = HIGHLIGHT
-        scale = max(1, math.ceil(256 / max(self.shape)))
-        img = Image.fromarray(frame).resize((self.shape[1] * scale, self.shape[0] * scale), Image.Resampling.NEAREST)
-        draw = ImageDraw.Draw(img)
-        draw.rectangle((0, 0, 78, 14), fill=(0, 0, 0))
-        draw.text((3, 2), f"step {step}", fill=(255, 255, 255))
-        return np.asarray(img)
-
-
-VIEWS: dict[str, Callable[[Signal], Any]] = {"image": ImageCanvas, "audio": AudioCanvas, "shape": ShapeCanvas}
-"""modality -> the canvas class that draws its columns. A canvas's `draw` returns one value per panel:
-a picture array, a `Media` file (WAV, GLB), a plotly figure, None, or `KEEP` (leave the panel as it is)."""
-
-
-def canvas_for(signal: Signal) -> Any:
-    try:
-        return VIEWS[signal.modality](signal)
-    except KeyError:
-        raise ValueError(f"the app cannot show {signal.modality!r} signals yet (known: {', '.join(VIEWS)})") from None
+def caption_frame(frame: np.ndarray, caption: str) -> np.ndarray:
+    """A copy of a picture (H, W, 3) uint8 with `caption` on a black label in its top-left corner."""
+    img = Image.fromarray(np.ascontiguousarray(frame))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 7 * len(caption) + 6, 14), fill=(0, 0, 0))
+    draw.text((3, 2), caption, fill=(255, 255, 255))
+    return np.asarray(img)
 
 
 # ---------------------------------------------------------------- the race chart and the table
@@ -137,9 +63,12 @@ def race_figure(
     target: float | None,
     x_axis: str,
     uirevision: str,
-) -> PlotData:
+    decimals: int = 2,
+    height: int = 300,
+) -> dict[str, Any]:
     """One curve per sampler (quality against training seconds or steps), the target as a dashed line
-    and a diamond where each curve first reaches it. `uirevision` keeps the user's zoom across refreshes.
+    and a diamond where each curve first reaches it: a plotly figure as a plain dict ({"data", "layout"}).
+    `uirevision` keeps the user's zoom across refreshes.
 
     The figure is written as plotly's JSON directly, not built with `plotly.graph_objects`, which
     validates every property in Python: in a py-spy profile of a live race that validation was the
@@ -157,7 +86,7 @@ def race_figure(
         data.append({
             "type": "scatter", "x": [p[0] for p in pts], "y": [p[1] for p in pts], "mode": "lines",
             "name": f"{name} ({res.description})", "line": {"color": colors[name], "width": 2.5},
-            "hovertemplate": f"{name}<br>%{{x:.3~f}} {unit_x}<br>%{{y:.2f}} {unit}<extra></extra>",
+            "hovertemplate": f"{name}<br>%{{x:.3~f}} {unit_x}<br>%{{y:.{decimals}f}} {unit}<extra></extra>",
         })
     has_target = target is not None and math.isfinite(target)
     x_end = max((p[0] for pts in curves.values() for p in pts), default=0.0)
@@ -181,19 +110,25 @@ def race_figure(
                   "title": {"text": "training steps" if by_steps else "training seconds (steps only, per sampler)"}},
         "yaxis": {"gridcolor": "#eee", "zeroline": False, "title": {"text": f"{label} ({unit})" if unit else label}},
         "font": {"size": 12},
-        "height": 340,
+        "height": height,
         "margin": {"l": 55, "r": 15, "t": 10, "b": 45},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
     }
-    return PlotData(type="plotly", plot=json.dumps({"data": data, "layout": layout}, allow_nan=False))
+    return {"data": data, "layout": layout}
+
+
+def figure_json(figure: dict[str, Any]) -> str:
+    """The figure as JSON (no NaN or infinity: plotly.js and JSON reject them)."""
+    return json.dumps(figure, allow_nan=False, separators=(",", ":"))
 
 
 TABLE_HEADERS = ["sampler", "step", "train s", "quality", "best", "ratio", "s to target", "saving vs full"]
 
 
-def table_rows(status: dict[str, Any]) -> list[list[Any]]:
+def table_rows(status: dict[str, Any], decimals: int = 2) -> list[list[Any]]:
     """The live table from the machine-readable status (one row per column)."""
     metric = status.get("metric", "psnr")
+    q = "{:.%df}" % decimals
     rows = []
     for name, s in status.get("samplers", {}).items():
         saving = s.get("time_saving_vs_full")
@@ -201,8 +136,8 @@ def table_rows(status: dict[str, Any]) -> list[list[Any]]:
             name,
             s.get("step", 0),
             _fmt(s.get("train_seconds"), "{:.2f}"),
-            _fmt(s.get(metric), "{:.2f}"),
-            _fmt(s.get(f"best_{metric}"), "{:.2f}"),
+            _fmt(s.get(metric), q),
+            _fmt(s.get(f"best_{metric}"), q),
             _fmt(s.get("ratio"), "{:.0%}"),
             _fmt(s.get("seconds_to_target"), "{:.2f}"),
             "baseline" if name == "full" else _fmt(saving, "{:+.0%}"),

@@ -1,10 +1,13 @@
-"""The app through its public API (gradio_client), launched in-process on a free localhost port (conftest.served).
+"""The app through its public API (gradio_client), launched in-process on a free localhost port
+(conftest.served), and its live view and queue directly.
 
 A tiny net on a 24-px picture keeps every run to a few seconds on a 2-core CPU.
 """
 from __future__ import annotations
 
+import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -16,15 +19,19 @@ os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
 gr = pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
+from demo.session import JobSpec, SessionTable  # noqa: E402
+from intcore.models import ModelConfig  # noqa: E402
+from intcore.modalities import load_signal  # noqa: E402
+from intcore.samplers import make_sampler  # noqa: E402
+from intcore.trainer import TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "assets" / "images" / "camera.png"
 TINY = dict(
-    sampler_1="int", sampler_2="full", sampler_3="random", ratio=0.2, schedule="default", interval="default",
-    budget="steps", amount=4000, lr=1e-3, width=16, depth=2, w0=30, seed=0, eval_every=5, size=24, target=0,
-    overlay="selection", x_axis="training seconds",
+    sampler_1="int", sampler_2="full", sampler_3="random", sampler_4="none", ratio=0.2, schedule="default",
+    interval="default", budget="steps", amount=4000, lr=1e-3, width=16, depth=2, w0=30, seed=0, eval_every=5,
+    size=24, target=0,
 )
-STATUS = 12  # index of the JSON status among the compare outputs (3 heads + 6 panels, plot, table, text)
 
 
 def client_for(url: str):
@@ -40,20 +47,34 @@ def wait_for(condition, timeout: float = 20.0, every: float = 0.1) -> bool:
     return condition()
 
 
+def statuses_of(job) -> list[dict]:
+    """The status JSON of every update the compare stream sent so far (each update is (status, files))."""
+    return [status for status, _files in job.outputs() if isinstance(status, dict) and "samplers" in status]
+
+
 def stream_statuses(job, want: int, timeout: float = 90.0) -> list[dict]:
-    """Statuses from the compare stream once `want` of them show every sampler past step 0 and the
-    last one shows every sampler further on than the first."""
+    """Statuses once `want` of them show every sampler past step 0 and the last one shows every sampler
+    further on than the first."""
     seen: list[dict] = []
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        statuses = [o[STATUS] for o in job.outputs() if isinstance(o[STATUS], dict) and "samplers" in o[STATUS]]
-        seen = [s for s in statuses if all(r["step"] > 0 for r in s["samplers"].values())]
+        seen = [s for s in statuses_of(job) if all(r["step"] > 0 for r in s["samplers"].values())]
         if len(seen) >= want and all(
             seen[-1]["samplers"][m]["step"] > seen[0]["samplers"][m]["step"] for m in seen[0]["samplers"]
         ):
             break
         time.sleep(0.2)
     return seen
+
+
+def tiny_spec(steps: int = 30, seed: int = 0) -> JobSpec:
+    signal = load_signal(PRESET, max_side=16)
+    return JobSpec(signal=signal, samplers={"int": make_sampler("int"), "full": make_sampler("full")},
+                   model=ModelConfig(width=8, hidden_layers=1), config=TrainConfig(steps=steps, lr=1e-3, eval_every=5,
+                                                                                   seed=seed, device="cpu"))
+
+
+# ---------------------------------------------------------------- the streaming API
 
 
 def test_compare_streams_rising_steps_then_stops(served):
@@ -77,10 +98,9 @@ def test_compare_streams_rising_steps_then_stops(served):
 
         client.predict(api_name="/stop")
         assert wait_for(lambda: not thread.is_alive(), timeout=10), "the job's thread outlived Stop"
-        final = job.result()  # the stream ends on its own once the job has stopped
-        assert final[STATUS]["state"] == "stopped"
-        assert all(r["done"] for r in final[STATUS]["samplers"].values())
-        files = final[STATUS + 1]
+        status, files = job.result()  # the stream ends on its own once the job has stopped
+        assert status["state"] == "stopped"
+        assert all(r["done"] for r in status["samplers"].values())
         names = {Path(f["path"] if isinstance(f, dict) else f).name for f in files}
         assert {"camera-int.png", "camera-curves.csv", "camera-summary.json", "camera-int-selection.gif"} <= names
         assert app.session_table.running() == []
@@ -88,19 +108,47 @@ def test_compare_streams_rising_steps_then_stops(served):
         client.close()
 
 
-def test_corrupt_upload_warns_and_app_keeps_working(served, tmp_path):
+def test_two_or_four_columns_race(served):
+    _, url = served
+    client = client_for(url)
+    try:
+        two = {**TINY, "amount": 10, "sampler_3": "none"}
+        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **two, api_name="/compare")
+        assert list(status["samplers"]) == ["int", "full"]
+        four = {**TINY, "amount": 10, "sampler_4": "int-progressive"}
+        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **four, api_name="/compare")
+        assert list(status["samplers"]) == ["int", "full", "random", "int-progressive"]
+        assert all(r["step"] == 10 for r in status["samplers"].values())
+    finally:
+        client.close()
+
+
+def test_seconds_budget_is_training_time_per_sampler(served):
+    _, url = served
+    client = client_for(url)
+    try:
+        settings = {**TINY, "budget": "seconds", "amount": 1.0}
+        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **settings, api_name="/compare")
+        assert status["budget"] == {"seconds": 1.0}
+        for name, run in status["samplers"].items():
+            assert run["done"] and run["train_seconds"] >= 1.0, name
+    finally:
+        client.close()
+
+
+def test_corrupt_upload_warns_keeps_the_notice_and_app_keeps_working(served, tmp_path):
     app, url = served
     bad = tmp_path / "notes.png"
     bad.write_text("this is text, not a PNG\n")
     client = client_for(url)
     try:
-        picture, notice = client.predict(gradio_client.handle_file(str(bad)), 24, api_name="/upload")
+        _picture, notice = client.predict(gradio_client.handle_file(str(bad)), 24, api_name="/upload")
         assert "could not be read" in notice
-        job = client.submit(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "amount": 30},
-                            api_name="/compare")
-        final = job.result(timeout=120)
-        assert final[STATUS]["state"] == "done"
-        assert all(r["step"] == 30 for r in final[STATUS]["samplers"].values())
+        assert "Working size" in notice, "the working-size note of the kept choice disappeared"
+        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "amount": 30},
+                                   api_name="/compare")
+        assert status["state"] == "done"
+        assert all(r["step"] == 30 for r in status["samplers"].values())
     finally:
         client.close()
 
@@ -109,9 +157,12 @@ def test_bad_settings_are_an_error_not_a_crash(served):
     _, url = served
     client = client_for(url)
     try:
-        with pytest.raises(Exception, match="three different samplers"):
+        with pytest.raises(Exception, match="different samplers"):
             client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "sampler_2": "int"},
                            api_name="/compare")
+        with pytest.raises(Exception, match="Pick 2 to 4"):
+            client.predict(picture=gradio_client.handle_file(str(PRESET)),
+                           **{**TINY, "sampler_2": "none", "sampler_3": "none"}, api_name="/compare")
     finally:
         client.close()
 
@@ -128,14 +179,42 @@ def test_closing_the_session_stops_its_job(served):
     assert wait_for(lambda: app.session_table.get(key) is None, timeout=10)
 
 
+# ---------------------------------------------------------------- the polled live view
+
+
+def test_live_view_returns_what_changed_by_name(served):
+    """What a timer tick sends: the outputs by component, nothing when nothing changed, and at the end
+    the downloads with the timer switched off."""
+    app, _ = served
+    tab = app.comparison_tabs["image"]
+    live = tab.live
+    table = app.session_table
+    session = table.session(table.key("live-view-test", "image"))
+    job = table.submit(session.key, tiny_spec(steps=20))
+    started = live.started(session, job)
+    assert started[live.columns[0]].visible and started[live.columns[1]].visible
+    assert started[live.columns[2]].visible is False and started[live.columns[3]].visible is False
+    assert started[live.timer].active is True
+    assert job.wait(60)
+    final = live.render(session, job)
+    figure = json.loads(final[live.chart])
+    assert [t["name"].split(" ")[0] for t in figure["data"][:2]] == ["int", "full"]
+    assert figure["layout"]["uirevision"].startswith(job.id)  # the user's zoom survives refreshes
+    assert final[live.status_json]["state"] == "done"
+    assert "Done" in final[live.status_text]
+    assert any(Path(f).name == "camera-int.png" for f in final[live.downloads])
+    assert final[live.timer].active is False
+    again = live.render(session, job)
+    assert set(again) == {live.timer} and not isinstance(again[live.timer], gr.Timer), "an unchanged job was redrawn"
+    table.close(session.key)
+
+
 def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
     """The chart goes out as plotly JSON written by hand (demo.views.race_figure): plotly's own schema must
     accept it, and it must show each sampler's curve, the target line and where each curve reached it."""
-    import json
-
     import plotly.graph_objects as go
 
-    from demo.views import race_figure
+    from demo.views import figure_json, race_figure
     from intcore.runs import RunResult
     from intcore.trainer import Snapshot
 
@@ -145,9 +224,8 @@ def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
 
     results = {"int": run("int", [(1.0, 20.0), (2.0, 30.0), (3.0, float("inf"))]),
                "full": run("full", [(2.0, 18.0), (4.0, 26.0)])}
-    plot = race_figure(results, {"int": "#e4572e", "full": "#2e86ab"}, "psnr", "dB", 25.0, "training seconds", "r1")
-    assert plot.type == "plotly"
-    spec = json.loads(plot.plot)
+    spec = json.loads(figure_json(race_figure(results, {"int": "#e4572e", "full": "#2e86ab"}, "psnr", "dB", 25.0,
+                                              "training seconds", "r1")))
     fig = go.Figure(spec)  # raises on any property plotly does not know
     curves = {t.name.split(" ")[0]: t for t in fig.data if t.mode == "lines" and t.name != "target"}
     assert list(curves["int"].y) == [20.0, 30.0, 99.0]  # a perfect fit's infinite PSNR is drawn at the top
@@ -155,5 +233,81 @@ def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
     assert list(target.y) == [25.0, 25.0] and list(target.x) == [0.0, 4.0]
     markers = [t for t in fig.data if t.mode == "markers"]
     assert [list(m.x) for m in markers] == [[1.5], [3.75]]  # linear interpolation to 25 dB
-    by_steps = json.loads(race_figure(results, {"int": "r", "full": "b"}, "psnr", "dB", None, "steps", "r2").plot)
+    by_steps = race_figure(results, {"int": "r", "full": "b"}, "psnr", "dB", None, "steps", "r2")
     assert by_steps["data"][0]["x"] == [10, 20, 30] and by_steps["data"][2]["x"] == []
+
+
+def test_status_line_tells_equal_time_leader_first_to_target_and_saving_only_at_the_end():
+    from demo.story import equal_time, saving_range, status_line
+    from intcore.runs import RunResult
+    from intcore.trainer import Snapshot
+
+    def run(method, points):
+        best, curve = -1.0, []
+        for i, (t, q) in enumerate(points):
+            best = max(best, q)
+            curve.append(Snapshot(method, 10 * (i + 1), t, 0.0, q, best, "psnr", 0.2, 0.0))
+        return RunResult(method, method, curve)
+
+    results = {"int": run("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 33.0)]),
+               "full": run("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])}
+    t, best = equal_time(results)
+    assert t == 3.0 and best == {"int": 33.0, "full": 20.0}  # full at 3 s: only its 2-s evaluation counts
+    saving, low, high = saving_range(results["int"], results["full"], 30.0)
+    assert saving == pytest.approx(0.5) and low < saving < high
+
+    class FakeJob:
+        tracked = "int"
+
+        def results_view(self):
+            return results
+
+    status = {"state": "running", "signal": {"name": "x", "shape": [8, 8]}, "device": "cpu",
+              "budget": {"seconds": 10.0}, "unit": "dB", "target": 30.0,
+              "samplers": {m: {"train_seconds": r.curve[-1].train_seconds, "step": r.curve[-1].step}
+                           for m, r in results.items()}}
+    running = status_line(FakeJob(), status, 2)
+    assert "**int** leads" in running and "First to the target 30.00 dB: **int** after 2.0 s, full after 4.0 s" in running
+    assert "less training time" not in running  # the headline waits for the end of the race
+    done = status_line(FakeJob(), {**status, "state": "done"}, 2)
+    assert "50% less training time" in done
+
+
+# ---------------------------------------------------------------- the queue
+
+
+def test_queue_runs_at_most_max_jobs_and_reports_positions(tmp_path):
+    table = SessionTable(max_jobs=1, root=tmp_path)
+    try:
+        first = table.submit("a/image", tiny_spec(steps=400))
+        first.pause_event.set()  # hold the only slot while the others queue
+        second = table.submit("b/image", tiny_spec(steps=10))
+        third = table.submit("c/image", tiny_spec(steps=10))
+        assert [j.state for j in (first, second, third)] == ["paused", "queued", "queued"]
+        assert (table.queue_position(second), table.queue_position(third)) == (1, 2)
+        assert second.status(table.queue_position(second))["queue_position"] == 1
+        table.reset("b/image")  # a queued job given up: the next one moves up
+        assert second.finished and table.queue_position(third) == 1
+        first.stop()
+        first.pause_event.clear()
+        assert third.wait(60) and third.state == "done"
+        assert table.running() == []
+    finally:
+        table.shutdown()
+
+
+def test_two_jobs_submitted_together_both_run_and_finish(tmp_path):
+    table = SessionTable(max_jobs=2, root=tmp_path)
+    jobs: dict[str, object] = {}
+    try:
+        threads = [threading.Thread(target=lambda k=k: jobs.__setitem__(k, table.submit(f"{k}/image", tiny_spec(20))))
+                   for k in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(j.wait(60) for j in jobs.values())
+        assert [j.state for j in jobs.values()] == ["done", "done"]
+        assert all(r["step"] == 20 for j in jobs.values() for r in j.status()["samplers"].values())
+    finally:
+        table.shutdown()

@@ -5,7 +5,6 @@ Tiny nets on a 0.1 s clip and an 8³ grid keep every run to a few seconds on a 2
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +21,8 @@ pytest.importorskip("trimesh")
 pytest.importorskip("igl")
 
 from demo.media import KEEP, Media  # noqa: E402
-from demo.views_audio import AudioCanvas  # noqa: E402
-from demo.views_shape import ShapeCanvas  # noqa: E402
+from demo.tabs.audio import AudioCanvas, AudioTab  # noqa: E402
+from demo.tabs.shape import ShapeCanvas, ShapeTab  # noqa: E402
 from intcore.modalities import get_modality, load_signal  # noqa: E402
 from intcore.trainer import Snapshot  # noqa: E402
 
@@ -31,9 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "assets" / "audio" / "melody.wav"
 MESH = ROOT / "assets" / "shapes" / "mug.obj"
 TINY = dict(
-    sampler_1="int", sampler_2="full", sampler_3="random", ratio=0.2, schedule="default", interval="default",
-    budget="steps", amount=60, lr=1e-3, width=16, depth=2, seed=0, eval_every=5, target=0,
-    overlay="selection", x_axis="training seconds",
+    sampler_1="int", sampler_2="full", sampler_3="random", sampler_4="none", ratio=0.2, schedule="default",
+    interval="default", budget="steps", amount=60, lr=1e-3, width=16, depth=2, seed=0, eval_every=5, target=0,
 )
 
 
@@ -43,76 +41,96 @@ def snapshot(signal, selected, reconstruction, done=False) -> Snapshot:
                     selected=selected, reconstruction=reconstruction)
 
 
-def test_audio_canvas_panels_and_player_cadence() -> None:
+def test_audio_canvas_panels_show_where_the_selection_is_and_player_cadence() -> None:
     signal = load_signal(CLIP, max_seconds=0.5)
     canvas = AudioCanvas(signal)
     wave = get_modality("audio").reconstruct(signal.values * 0.9, signal)
-    selected = np.arange(0, signal.n, 5)
-    waveform, recon, player = canvas.draw(snapshot(signal, selected, wave), "selection")
+    early = np.arange(0, signal.n // 4)  # every sample of the first quarter: dense there, empty after
+    waveform, recon, player = canvas.draw(snapshot(signal, early, wave), "selection")
     assert waveform.ndim == 3 and recon.shape == waveform.shape
     assert isinstance(player, Media) and player.suffix == ".wav" and player.data[:4] == b"RIFF"
     assert (waveform == (255, 214, 0)).all(axis=2).any()  # the selection is lit
-    _, _, again = canvas.draw(snapshot(signal, selected, wave), "error heatmap")
+    density = canvas.density(early)
+    assert density[: len(density) // 5].min() == 1.0 and density[len(density) // 2 :].max() == 0.0
+    error, _, again = canvas.draw(snapshot(signal, early, wave), "error")
     assert again is KEEP  # the player is not reloaded on every refresh
-    _, _, final = canvas.draw(snapshot(signal, selected, wave, done=True), "plain")
+    assert not np.array_equal(error, waveform), "the error view looks like the selection view"
+    _, _, final = canvas.draw(snapshot(signal, early, wave, done=True), "plain")
     assert isinstance(final, Media)
-    assert canvas.selection_frame(np.isin(np.arange(signal.n), selected), 10).ndim == 3
+    assert canvas.selection_frame(np.isin(np.arange(signal.n), early), 10).ndim == 3
 
 
-def test_shape_canvas_panels_and_mesh_cadence() -> None:
+def test_audio_notice_says_a_stereo_file_was_mixed_to_mono(tmp_path) -> None:
+    import soundfile as sf
+
+    t = np.linspace(0, 0.2, 1600, endpoint=False)
+    path = tmp_path / "stereo.wav"
+    sf.write(path, np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 660 * t)], axis=1) * 0.5, 8000)
+    notes = AudioTab().notices(load_signal(path))
+    assert any("2 channels" in n and "mono" in n for n in notes)
+    assert "Hz" in AudioTab().caption(CLIP)  # a preset's caption says what its number is
+
+
+def test_shape_canvas_draws_pictures_and_a_distinct_error_view() -> None:
     signal = load_signal(MESH, grid=16)
     canvas = ShapeCanvas(signal)
-    mesh = get_modality("shape").reconstruct((signal.values * 2 - 1) * 5, signal)
+    good = get_modality("shape").reconstruct((signal.values * 2 - 1) * 5, signal)
     selected = torch.randperm(signal.n)[: signal.n // 5].numpy()
-    figure, glb = canvas.draw(snapshot(signal, selected, mesh), "selection")
-    shown = sum(len(trace.x) for trace in figure.data)
-    assert shown == min(len(selected), 3000)
-    assert isinstance(glb, Media) and glb.data[:4] == b"glTF"
-    assert canvas.draw(snapshot(signal, selected, mesh), "selection")[1] is KEEP
-    assert isinstance(canvas.draw(snapshot(signal, selected, mesh, done=True), "selection")[1], Media)
+    first, recon = canvas.draw(snapshot(signal, selected, good), "selection")
+    assert first.shape == recon.shape and first.ndim == 3 and first.dtype == np.uint8
+    assert (recon != 250).any(axis=2).mean() > 0.05, "the reconstruction picture is empty"
+    error_good, _ = canvas.draw(snapshot(signal, selected, good), "error")
+    assert not np.array_equal(error_good, first), "the error view is the selection view"
+    # A blob that misses the mug shows more error (brighter Inferno) than the mug's own surface.
+    import trimesh
+
+    wrong = trimesh.creation.icosphere(subdivisions=3, radius=0.3)
+    error_bad, _ = canvas.draw(snapshot(signal, selected, wrong), "error")
+    lit = lambda img: img[(img != 250).any(axis=2) & (img.sum(axis=2) > 0)].mean()  # noqa: E731
+    assert lit(error_bad) > lit(error_good)
+
+
+def test_shape_preview_and_download_are_glb_with_normals_y_up_in_input_coordinates(tmp_path) -> None:
+    import trimesh
+
+    tab = ShapeTab()
+    signal = load_signal(MESH, grid=16)
+    preview = trimesh.load(tab.picture_value(MESH, signal, tmp_path), force="mesh")
+    source = trimesh.load(str(MESH), force="mesh")
+    assert "NORMAL" in open(tab.picture_value(MESH, signal, tmp_path), "rb").read(4000).decode("latin-1")
+    lo, hi = source.bounds
+    assert np.allclose(preview.bounds[1], [hi[0], hi[2], -lo[1]], atol=1e-4)  # z-up file -> y up, same units
+    mesh = get_modality("shape").reconstruct((signal.values * 2 - 1) * 5, signal)
+    out = trimesh.load(tab.export(mesh, signal, tmp_path / "recon"), force="mesh")
+    assert np.allclose(out.extents, [hi[0] - lo[0], hi[2] - lo[2], hi[1] - lo[1]], rtol=0.15)
 
 
 # ---------------------------------------------------------------- through the app's API
 
 
-def run_to_end(url: str, api: str, **settings) -> tuple[list, dict]:
+def run_to_end(url: str, api: str, **settings) -> tuple[dict, list[str]]:
+    """The final (status, file names) of a race through the streaming API."""
     client = gradio_client.Client(url, verbose=False, download_files=False)
-    job = client.submit(api_name=api, **settings)
-    end = time.monotonic() + 120
-    while not job.done() and time.monotonic() < end:
-        time.sleep(0.2)
-    assert job.done(), "the race did not finish in time"
-    outputs = job.outputs()
-    statuses = [o for out in outputs for o in out if isinstance(o, dict) and "samplers" in o]
-    return outputs, statuses[-1]
-
-
-def files_by_panel(outputs: list, suffix: str) -> dict[int, str]:
-    """Output position -> the last file with `suffix` streamed there (panels skip unchanged updates)."""
-    found = {}
-    for out in outputs:
-        for i, o in enumerate(out):
-            if isinstance(o, dict) and str(o.get("path", "")).endswith(suffix):
-                found[i] = o["path"]
-    return found
+    status, files = client.submit(api_name=api, **settings).result(timeout=120)
+    return status, [Path(f["path"] if isinstance(f, dict) else f).name for f in files]
 
 
 def test_audio_tab_races_three_samplers(served) -> None:
     _, url = served
-    outputs, status = run_to_end(url, "/audio-compare", picture=gradio_client.handle_file(str(CLIP)),
-                                 w0=3000, size=0.1, **TINY)
+    status, files = run_to_end(url, "/audio-compare", picture=gradio_client.handle_file(str(CLIP)),
+                               w0=3000, size=0.1, **TINY)
     assert status["metric"] == "psnr" and set(status["samplers"]) == {"int", "full", "random"}
     assert all(r["step"] == 60 for r in status["samplers"].values())
-    assert len(files_by_panel(outputs, ".wav")) == 3  # one reconstruction player per sampler
+    assert {f"melody-{m}.wav" for m in ("int", "full", "random")} <= set(files)
 
 
 def test_shape_tab_races_three_samplers(served) -> None:
     _, url = served
-    outputs, status = run_to_end(url, "/shape-compare", picture=gradio_client.handle_file(str(MESH)),
-                                 w0=30, size=8, **TINY)
+    status, files = run_to_end(url, "/shape-compare", picture=gradio_client.handle_file(str(MESH)),
+                               w0=30, size=8, **TINY)
     assert status["metric"] == "iou" and set(status["samplers"]) == {"int", "full", "random"}
     assert all(0 <= r["iou"] <= 1 for r in status["samplers"].values())
-    assert len(files_by_panel(outputs, ".glb")) == 3  # one 3D reconstruction per sampler
+    assert {f"mug-{m}.glb" for m in ("int", "full", "random")} <= set(files)
 
 
 @pytest.mark.parametrize("api,name,content", [

@@ -24,7 +24,10 @@ DOCS = os.environ.get("INT_STUDIO_DOCS_SCREENSHOT") == "1"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Small and quick: a 48-px picture and a 2 × 32 SIREN; the docs screenshot keeps the app's defaults.
-QUICK_SETTINGS = {"size": 48, "width": 32, "depth": 2, "eval-every": 5, "amount": 5000}
+QUICK_SETTINGS = {"size": 48, "width": 32, "depth": 2, "eval-every": 5, "amount": 120}
+
+QUICK_OTHER = {"audio": {"size": 0.2, "width": 32, "depth": 2, "eval-every": 5, "amount": 120},
+               "shape": {"size": 12, "width": 32, "depth": 2, "eval-every": 5, "amount": 120}}
 
 UI_TIMEOUT_MS = 90_000  # a click waits for the page's main thread, which a busy 2-core machine can starve
 
@@ -74,19 +77,31 @@ def closing():
             pass
 
 
-def open_app(browser, url: str, quick: bool = True):
-    page = browser.new_page(viewport={"width": 1500, "height": 1150})
+def open_app(browser, url: str, quick: bool = True, viewport=(1920, 1080), tab: str = "image"):
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(UI_TIMEOUT_MS)
     page.goto(url)
+    p = "" if tab == "image" else f"{tab}-"
     page.wait_for_selector("#start", timeout=60_000)
-    page.wait_for_selector("#picture img", timeout=30_000)  # a preset is chosen on arrival
+    if tab != "image":
+        page.get_by_role("tab", name={"audio": "Audio", "shape": "3D shape"}[tab]).click()
+    page.wait_for_selector(f"#{p}start", timeout=60_000)
+    if tab == "image":
+        page.wait_for_selector("#picture img", timeout=30_000)  # a preset is chosen on arrival
     if quick:
-        page.click("#settings button")  # open the Settings accordion
-        for elem_id, value in QUICK_SETTINGS.items():
-            field = page.locator(f"#{elem_id} input[type=number]")
+        page.click(f"#{p}settings button")  # open the Settings accordion
+        settings = QUICK_SETTINGS if tab == "image" else QUICK_OTHER[tab]
+        for elem_id, value in settings.items():
+            field = page.locator(f"#{p}{elem_id} input[type=number]")
             field.fill(str(value))
             field.press("Tab")
+        page.click(f"#{p}settings button")  # close it again
     return page
+
+
+def chart_updates(page, chart: str = "psnr-plot") -> int:
+    """How often the page redrew the race chart (a counter kept by the chart's own script)."""
+    return page.evaluate(f"() => (window.intStudio?.updates ?? {{}})['{chart}'] ?? 0")
 
 
 def plot_signature(page) -> str:
@@ -99,6 +114,14 @@ def plot_signature(page) -> str:
 
 def overlay_src(page, column: int) -> str | None:
     return page.evaluate(f"() => document.querySelector('#overlay-{column} img')?.getAttribute('src') ?? null")
+
+
+def assert_in_view(page, selectors: list[str]) -> None:
+    """Each element is inside the viewport without scrolling."""
+    height = page.viewport_size["height"]
+    for sel in selectors:
+        box = page.locator(sel).first.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, f"{sel} is below the fold: {box}"
 
 
 def wait_until(page, condition, timeout: float = 60.0, what: str = "condition") -> None:
@@ -120,11 +143,23 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
     page.click("#start")
     wait_until(page, lambda: page.locator("#psnr-plot .scatterlayer path.js-line").count() >= 3, 120,
                "three curves on the chart")
-    plot_before, overlay_before = plot_signature(page), overlay_src(page, 1)
+    chart_node = page.evaluate_handle("() => document.querySelector('#psnr-plot .race-chart')")
+    plot_before, overlay_before, updates_before = plot_signature(page), overlay_src(page, 1), chart_updates(page)
     wait_until(page, lambda: plot_signature(page) != plot_before, 60, "the chart to change")
     wait_until(page, lambda: overlay_src(page, 1) not in (None, overlay_before), 60, "INT's overlay to change")
+    wait_until(page, lambda: chart_updates(page) > updates_before + 1, 60, "the chart's own redraw counter to rise")
+    # The chart is updated in place, never remounted: the same element holds it after the updates.
+    assert page.evaluate("(node) => node === document.querySelector('#psnr-plot .race-chart')", chart_node)
     assert page.locator("#recon-2 img").count() == 1, "full batch's reconstruction is missing"
     assert "Running" in page.inner_text("#status-text")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "app-racing-1920x1080.png"))
+    assert_in_view(page, ["#head-1", "#recon-3 img", "#psnr-plot .main-svg"])  # columns and chart together
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "app-racing-1366x768.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
 
     page.click("#pause")
     wait_until(page, lambda: page.inner_text("#pause").strip() == "Resume", 10, "Pause to become Resume")
@@ -195,3 +230,26 @@ def test_two_sessions_progress_and_closing_one_stops_its_job(browser, served, cl
     wait_until(pages[1], lambda: plot_signature(pages[1]) != before, 30, "the other session to keep going")
     pages[1].click("#stop")
     wait_until(pages[1], lambda: not any(t.is_alive() for t in threads), 30, "both jobs to end")
+
+
+@pytest.mark.parametrize("tab", ["shape", "audio"])
+def test_other_tabs_race_and_3d_views_keep_their_pictures(browser, served, closing, tab):
+    """The audio and 3D tabs race in the page; the 3D columns are pictures, so no WebGL context is lost."""
+    _, url = served
+    page = open_app(browser, url, tab=tab)
+    closing.append(page)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    p = f"{tab}-"
+    page.click(f"#{p}start")
+    wait_until(page, lambda: page.locator(f"#{p}psnr-plot .scatterlayer path.js-line").count() >= 3, 120, "curves")
+    for column in (1, 2, 3):
+        wait_until(page, lambda: page.locator(f"#{p}recon-{column} img").count() == 1, 60, f"reconstruction {column}")
+    before = chart_updates(page, f"{p}psnr-plot")
+    wait_until(page, lambda: chart_updates(page, f"{p}psnr-plot") > before + 2, 60, "more chart updates")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"app-{tab}-racing-1920x1080.png"))
+    page.click(f"#{p}stop")
+    wait_until(page, lambda: "Stopped" in page.inner_text(f"#{p}status-text"), 30, "Stopped")
+    lost = [m for m in console if "Too many active WebGL contexts" in m or "context lost" in m.lower()]
+    assert not lost, lost

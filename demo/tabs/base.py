@@ -1,0 +1,129 @@
+"""`ModalityTab`: everything one modality's tab needs from the app, behind one small interface.
+
+A tab module subclasses `ModalityTab` and registers it in `TABS`; the app builds one comparison tab per
+registered class and never branches on the modality. What a tab supplies:
+
+- its input widget (`picture`) and what that widget shows for a chosen file (`picture_value`);
+- the widgets of one racing column (`panels`), which its `Canvas` fills, one value per panel;
+- the notice under the input (`describe`), the presets gallery's pictures (`thumbnail`);
+- the working-size setting and the default budget (training seconds per sampler) on each device.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from intcore.modalities import get_modality
+from intcore.presets import assets_dir
+from intcore.registry import Registry
+from intcore.signals import Signal
+from intcore.trainer import Snapshot
+
+ASSETS = assets_dir()
+
+OVERLAY_MODES = ("selection", "error", "plain")
+"""what the first panel of every column shows: this step's training points, the current error, or the target"""
+
+
+class Canvas(Protocol):
+    """Draws one job's columns. Built once per job from the signal (keeps the target in display form)."""
+
+    panels: tuple[str, ...]
+
+    def draw(self, snap: Snapshot | None, mode: str) -> tuple[Any, ...]:
+        """One value per panel: a picture array (uint8 RGB), a `Media` file, None, or `KEEP`."""
+
+    def selection_frame(self, mask: np.ndarray, step: int) -> np.ndarray:
+        """One frame of the selection GIF: the tracked sampler's (N,) bool selection at `step`."""
+
+
+class ModalityTab(ABC):
+    """One modality's tab. Subclasses set the class attributes and implement the widgets and drawing."""
+
+    modality: ClassVar[str]
+    title: ClassVar[str]
+    preset_folder: ClassVar[str]
+    """folder under assets/ that holds the presets"""
+    first_preset: ClassVar[str] = ""
+    """the preset chosen when the page opens (else the first in name order)"""
+    size_option: ClassVar[str] = ""
+    """the loader option that sets the working size (images max_side, audio max_seconds, shapes grid)"""
+    size_label: ClassVar[str] = ""
+    size_fallback: ClassVar[float | None] = None
+    """the working size where the device's default is None (no limit)"""
+    size_integer: ClassVar[bool] = True
+    default_seconds: ClassVar[dict[str, float]] = {"cpu": 20.0, "gpu": 30.0}
+    """the default budget: training seconds per sampler, by device kind"""
+    metric_decimals: ClassVar[int] = 2
+
+    def __init__(self) -> None:
+        self.spec = get_modality(self.modality)
+
+    # ------------------------------------------------------------ files
+
+    @property
+    def prefix(self) -> str:
+        """elem_id prefix of this tab's widgets ("" for the image tab, which scripts and tests know)."""
+        return "" if self.modality == "image" else f"{self.modality}-"
+
+    def presets(self) -> list[Path]:
+        return sorted(p for p in (ASSETS / self.preset_folder).glob("*") if p.suffix.lower() in self.spec.extensions)
+
+    def first(self) -> Path | None:
+        presets = self.presets()
+        return next((p for p in presets if p.stem == self.first_preset), presets[0] if presets else None)
+
+    def load_options(self, size: float | None) -> dict[str, Any]:
+        """The working-size setting -> keyword options for the modality's loader (0 or empty: no limit)."""
+        if not self.size_option:
+            return {}
+        value = (int(size) if self.size_integer else float(size)) if size else None
+        return {self.size_option: value}
+
+    def default_budget(self, device_kind: str) -> float:
+        return self.default_seconds["cpu" if device_kind == "cpu" else "gpu"]
+
+    # ------------------------------------------------------------ widgets
+
+    @abstractmethod
+    def picture(self, value: Any) -> Any:
+        """The input widget that shows the chosen signal (elem_id f"{prefix}picture")."""
+
+    def picture_value(self, path: Path, signal: Signal, folder: Path) -> Any:
+        """What the input widget shows for a chosen file (default: the file itself)."""
+        return str(path)
+
+    @abstractmethod
+    def panels(self, column: int) -> list[Any]:
+        """One column's output widgets, in the order of its canvas's `panels`."""
+
+    @abstractmethod
+    def canvas(self, signal: Signal) -> Canvas:
+        """The drawing of one job's columns."""
+
+    @abstractmethod
+    def describe(self, signal: Signal) -> str:
+        """A loaded signal -> one line (markdown) for the notice under the input."""
+
+    def notices(self, signal: Signal) -> list[str]:
+        """Warnings about how the file was read (trimmed, mixed down, not watertight, ...)."""
+        return list(signal.metadata.get("notices", []))
+
+    def thumbnail(self, path: Path, folder: Path) -> str:
+        """(preset, folder for generated pictures) -> the picture the presets gallery shows for it."""
+        return str(path)
+
+    def export(self, reconstruction: Any, signal: Signal, path: Path) -> Path:
+        """Write a reconstruction for download (default: the modality's own format); returns the path."""
+        return self.spec.save(reconstruction, signal, path)
+
+    def caption(self, path: Path) -> str:
+        """The presets gallery's caption for a preset."""
+        return path.stem
+
+
+TABS: Registry[ModalityTab] = Registry("tab")
+"""modality -> its tab class, in the order the app shows them"""
