@@ -23,10 +23,13 @@ from ..signals import (
     grid_coords,
 )
 from .base import MODALITIES, Modality
+from .sniff import mismatch
 
 MIN_RATE = 1_000  # Hz; below this nothing audible survives (telephone audio is 8 kHz)
 MAX_RATE = 384_000  # Hz; the highest rate studio converters use
 MAX_SECONDS = 600.0  # refuse longer clips unless a duration cap trims them
+MIN_SAMPLES = 16  # fewer is a click, not a waveform (16 samples are 2 ms at 8 kHz)
+HIGH_RATE = 48_000  # above this every second costs many coordinates: say so
 SILENCE_PEAK = 1e-5  # below a 16-bit LSB (3e-5): nothing to fit
 CLIP_LEVEL = 0.999  # |x| at or above this (of full scale) counts as clipped
 
@@ -65,11 +68,12 @@ def _read(path: Path, max_seconds: float | None) -> tuple[np.ndarray, int, str, 
     sf = _soundfile()
     try:
         info = sf.info(str(path))
-    except sf.LibsndfileError as exc:
-        problem = str(exc).split(": ", 1)[-1]
+    except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError, TypeError on odd headers
+        problem = str(exc).lower()
         if "malformed" in problem or "chunk" in problem:
-            raise TruncatedFileError(path, f"the audio file is damaged or ends early ({problem})") from None
-        raise UnreadableFileError(path, f"not an audio file soundfile can read ({problem})") from None
+            raise TruncatedFileError(path, "the audio file is damaged or ends early") from None
+        raise UnreadableFileError(path, mismatch(path, "audio") or
+                                  "not an audio file this program can read (unknown or damaged format)") from None
     rate = int(info.samplerate)
     if not MIN_RATE <= rate <= MAX_RATE:
         raise UnsupportedSignalError(
@@ -86,10 +90,12 @@ def _read(path: Path, max_seconds: float | None) -> tuple[np.ndarray, int, str, 
             path, f"the audio data ends early: the header declares {declared[0]:,} bytes, the file holds {declared[1]:,}"
         )
     frames = info.frames if max_seconds is None else min(info.frames, max(1, round(max_seconds * rate)))
-    try:
+    try:  # only the frames used are read: an hour-long file costs no more than its first `max_seconds`
         data, _ = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        raise TruncatedFileError(path, f"the audio data is damaged or ends early ({exc})") from None
+    except MemoryError:
+        raise UnsupportedSignalError(path, "the clip is too long to decode in the memory available") from None
+    except Exception:
+        raise TruncatedFileError(path, "the audio data is damaged or ends early") from None
     if data.shape[0] < frames:
         raise TruncatedFileError(path, f"the audio data ends early: {data.shape[0]:,} of {frames:,} samples decoded")
     return data, rate, f"{info.format} {info.subtype}", duration
@@ -140,7 +146,14 @@ def load_audio(
         name = name or path.stem
     if not np.isfinite(data).all():
         raise UnsupportedSignalError(label, "the audio contains NaN or infinite samples")
+    if data.shape[0] < MIN_SAMPLES:
+        raise EmptySignalError(label, f"the clip has only {data.shape[0]} sample{'s' * (data.shape[0] != 1)}; "
+                                      f"at least {MIN_SAMPLES} are needed to fit a waveform")
     channels = data.shape[1]
+    if channels > 1:
+        notices.append(f"the {channels} channels are mixed down to one (mono)")
+    if rate > HIGH_RATE:
+        notices.append(f"sampled at {rate:,} Hz: each second is {rate:,} points to fit; a shorter cap keeps steps fast")
     clipped = float(np.mean(np.abs(data) >= CLIP_LEVEL))
     mono = data.mean(axis=1)  # (T,)
     kept = mono.shape[0] / rate

@@ -1,16 +1,21 @@
 """Images: PNG, JPEG, BMP, TIFF, WebP via Pillow, as (H, W) grids of grey or RGB values in [-1, 1]."""
 from __future__ import annotations
 
+import logging
+import math
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from ..signals import (
     EmptySignalError,
     Signal,
+    SignalError,
     TruncatedFileError,
     UnreadableFileError,
     UnsupportedSignalError,
@@ -18,16 +23,25 @@ from ..signals import (
     grid_coords,
 )
 from .base import MODALITIES, Modality
+from .sniff import mismatch
 
-# Decompression-bomb guard: refuse images above this many pixels before decoding them.
-MAX_PIXELS = 200_000_000
+log = logging.getLogger(__name__)
+
+MAX_PIXELS = 100_000_000
+"""Decompression-bomb guard: files declaring more pixels are refused from their header, before decoding.
+100 MP covers every camera's default resolution; a decoded 8-bit RGB picture of that size is 300 MB."""
+# Pillow warns (and only refuses above twice its limit); our own check above refuses first, so its
+# warning would only repeat ours on stderr.
+Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
-def _to_float_array(img: Image.Image) -> np.ndarray:
-    """Any Pillow mode -> float32 (H, W) grey or (H, W, 3) RGB in [0, 1]; alpha is dropped."""
+def _to_float_array(img: Image.Image, sixteen_bit: bool = False) -> np.ndarray:
+    """Any Pillow mode -> float32 (H, W) grey or (H, W, 3) RGB in [0, 1]; alpha is dropped.
+    `sixteen_bit`: the pixels came from a 16-bit file (full scale 65,535 even if all are dark)."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 or img.mode.startswith("I;16") else 255.0
+        top = 65535.0 if sixteen_bit or arr.max(initial=0) > 255 or img.mode.startswith("I;16") else 255.0
         return np.clip(arr / top, 0, 1).astype(np.float32)
     if img.mode == "F":
         arr = np.asarray(img, dtype=np.float32)
@@ -58,14 +72,17 @@ def _array_to_float(arr: np.ndarray, source: str) -> np.ndarray:
 
 
 def _downscale(arr: np.ndarray, max_side: int) -> np.ndarray:
+    """Lanczos to a longer side of `max_side`, channel by channel in float (16-bit precision survives)."""
     h, w = arr.shape[:2]
     scale = max_side / max(h, w)
     if scale >= 1:
         return arr
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    u8 = (arr * 255 + 0.5).astype(np.uint8)
-    out = Image.fromarray(u8).resize(size, Image.Resampling.LANCZOS)
-    return np.asarray(out, dtype=np.float32) / 255.0
+    planes = arr[..., None] if arr.ndim == 2 else arr
+    out = [np.asarray(Image.fromarray(np.ascontiguousarray(planes[..., c]), mode="F").resize(size, Image.Resampling.LANCZOS))
+           for c in range(planes.shape[2])]
+    resized = np.stack(out, axis=-1).clip(0, 1).astype(np.float32)
+    return resized[..., 0] if arr.ndim == 2 else resized
 
 
 @MODALITIES.register("image")
@@ -96,40 +113,28 @@ def load_image(source: str | Path | np.ndarray, max_side: int | None = None, nam
     """Load an image file (or an (H, W[, C]) array) as a Signal.
 
     Grey stays one channel, everything else becomes RGB; alpha is dropped, EXIF orientation applied,
-    palette and 16-bit images converted. With `max_side`, images whose longer side exceeds it are
-    downscaled (Lanczos) and `metadata["original_size"]` keeps the original (H, W).
+    palette, CMYK and 16-bit images converted, an animated file gives its first frame (with a notice).
+    With `max_side`, images whose longer side exceeds it are downscaled (Lanczos) and
+    `metadata["original_size"]` keeps the original (H, W). Files declaring more than `MAX_PIXELS` are
+    refused from their header, before any pixel is decoded; large JPEGs are decoded at a reduced scale and
+    other large images are box-reduced right after decoding, so no full-size float copy is ever made.
     Raises a SignalError subclass naming the file and the problem for anything unreadable.
     """
     if max_side is not None and max_side < 1:
         raise ValueError(f"max_side must be a positive number of pixels, got {max_side}")
+    notices: list[str] = []
     if isinstance(source, np.ndarray):
         label = name or "array"
         arr = _array_to_float(source, label)
+        original = arr.shape[:2]
         fmt = "array"
     else:
         path = check_file(source)
         label = str(path)
-        Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-        try:
-            with Image.open(path) as img:
-                fmt = img.format or path.suffix.lstrip(".").upper()
-                if img.width == 0 or img.height == 0:
-                    raise EmptySignalError(path, "the image has zero width or height")
-                img = ImageOps.exif_transpose(img)
-                img.load()
-                arr = _to_float_array(img)
-        except UnidentifiedImageError:
-            raise UnreadableFileError(path, "not an image Pillow can read (unknown or corrupt format)") from None
-        except Image.DecompressionBombError:
-            raise UnsupportedSignalError(path, f"the image has more than {MAX_PIXELS:,} pixels") from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            if "truncated" in str(exc).lower() or isinstance(exc, (SyntaxError,)):
-                raise TruncatedFileError(path, "the image data ends early (truncated file)") from None
-            raise UnreadableFileError(path, f"cannot decode the image ({exc})") from None
+        arr, original, fmt = _decode(path, max_side, notices)
         name = name or path.stem
     if arr.size == 0 or min(arr.shape[:2]) == 0:
         raise EmptySignalError(label, "the image has zero width or height")
-    original = arr.shape[:2]
     if max_side is not None:
         arr = _downscale(arr, max_side)
     h, w = arr.shape[:2]
@@ -147,5 +152,87 @@ def load_image(source: str | Path | np.ndarray, max_side: int | None = None, nam
             "size": (h, w),
             "channels": values.shape[1],
             "downscaled": (h, w) != tuple(original),
+            "notices": notices,
         },
     )
+
+
+def _decode(path: Path, max_side: int | None, notices: list[str]) -> tuple[np.ndarray, tuple[int, int], str]:
+    """Decode a file at (about) the size it is needed: (float array, upright original (H, W), format)."""
+    try:
+        with Image.open(path) as img:
+            fmt = img.format or path.suffix.lstrip(".").upper()
+            w, h = img.size
+            if w * h > MAX_PIXELS:  # from the header alone: nothing has been decoded yet
+                raise UnsupportedSignalError(
+                    path, f"the image declares {w:,} × {h:,} = {w * h / 1e6:,.0f} megapixels; at most "
+                          f"{MAX_PIXELS / 1e6:.0f} megapixels are accepted (save a smaller copy)")
+            if w == 0 or h == 0:
+                raise EmptySignalError(path, "the image has zero width or height")
+            orientation = img.getexif().get(_ORIENTATION, 1)
+            upright = (w, h) if orientation not in _SWAPS_SIDES else (h, w)
+            if getattr(img, "is_animated", False):
+                notices.append("the image is animated: only its first frame is fitted")
+            if max_side is not None and max(w, h) > max_side and fmt == "JPEG":
+                scale = max_side / max(w, h)  # JPEG decodes at 1/2, 1/4 or 1/8 scale almost for free
+                img.draft(img.mode if img.mode in ("RGB", "L") else None, (math.ceil(w * scale), math.ceil(h * scale)))
+            img.load()
+            if "A" in img.mode or "transparency" in img.info:
+                notices.append("the transparency (alpha) is ignored: the stored colours are fitted")
+            sixteen_bit = img.mode.startswith("I;16")
+            small = _reduce(_reducible(img), max_side)
+    except SignalError:
+        raise
+    except UnidentifiedImageError:
+        raise UnreadableFileError(path, mismatch(path, "image") or
+                                  "not an image this program can read (unknown or damaged format)") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own guard (above twice its limit) acts inside open()
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"declares {int(declared[1]) / 1e6:,.0f} megapixels" if declared else "is larger than that"
+        raise UnsupportedSignalError(
+            path, f"the image {size}; at most {MAX_PIXELS / 1e6:.0f} megapixels are accepted (save a smaller copy)") from None
+    except MemoryError:
+        raise UnsupportedSignalError(path, "the image is too large to decode in the memory available") from None
+    except Exception as exc:  # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError, zlib.error, ...
+        log.debug("decoding %s failed", path, exc_info=True)
+        if "truncated" in str(exc).lower():
+            raise TruncatedFileError(path, "the image data ends early (truncated file)") from None
+        raise UnreadableFileError(path, "the image data is damaged: the header is readable but the pixels "
+                                        "cannot be decoded") from None
+    small = _upright(small, orientation)
+    return _to_float_array(small, sixteen_bit), (upright[1], upright[0]), fmt
+
+
+_ORIENTATION = 0x0112  # the EXIF tag
+_SWAPS_SIDES = (5, 6, 7, 8)
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+
+
+def _reducible(img: Image.Image) -> Image.Image:
+    """The decoded image in a mode Pillow's reduce() and our float conversion take (one copy at most)."""
+    if img.mode == "P":
+        return img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("1", "PA"):
+        return img.convert("L" if img.mode == "1" else "RGBA")
+    if img.mode.startswith("I;16"):
+        return img.convert("I")
+    return img
+
+
+def _reduce(img: Image.Image, max_side: int | None) -> Image.Image:
+    """Box-average by the largest whole factor that keeps the longer side at least `max_side` (Lanczos
+    then finishes from at most twice the target size)."""
+    if max_side is None:
+        return img
+    factor = max(img.size) // max_side
+    if factor < 2 or img.mode not in ("L", "LA", "RGB", "RGBA", "I", "F", "CMYK"):
+        return img
+    return img.reduce(factor)
+
+
+def _upright(img: Image.Image, orientation: int) -> Image.Image:
+    """Apply the EXIF orientation (after reducing, so on the small image)."""
+    method = _TRANSPOSE.get(orientation)
+    return img.transpose(method) if method is not None else img

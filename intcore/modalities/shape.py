@@ -14,6 +14,9 @@ path works on machines without them.
 """
 from __future__ import annotations
 
+import logging
+import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +34,15 @@ from ..signals import (
     grid_coords,
 )
 from .base import MODALITIES, Modality
+from .sniff import mismatch
 
-MAX_FACES = 5_000_000  # refuse bigger meshes: labelling and upload would take minutes
+log = logging.getLogger(__name__)
+# trimesh logs parser complaints; without a handler Python prints them on stderr, beside our own message.
+logging.getLogger("trimesh").addHandler(logging.NullHandler())
+
+MAX_FACES = 2_000_000
+"""refuse bigger meshes, from the file's header where it states a count: a 1.3 M-face mesh takes 7–11 s
+and 0.8–1.1 GB to load and label at grid 32 on a 2-core CPU (docs/hardening.md)"""
 DEFAULT_GRID = 32
 MAX_GRID = 256  # 256³ = 16.8 M grid points; beyond that the fit does not fit in memory
 MARGIN = 0.05  # the shape fills [-1 + MARGIN, 1 - MARGIN]³, so the grid sees empty space all round
@@ -60,6 +70,19 @@ def winding_numbers(vertices: np.ndarray, faces: np.ndarray, points: np.ndarray)
     return np.asarray(igl.fast_winding_number(v, f, q))
 
 
+def _check_has_volume(label: str, corners: np.ndarray, triangles: np.ndarray) -> None:
+    """Refuse meshes that enclose nothing to fill: every face of zero area, or every corner in one plane.
+    `corners` (V, 3) and `triangles` (F, 3, 3) are already scaled into the unit cube."""
+    area = np.linalg.norm(np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0]), axis=1)
+    if not area.sum() > 1e-12:
+        raise EmptySignalError(label, f"all {len(triangles):,} faces have zero area (their corners lie on a line "
+                                      "or a point): there is no surface to fill")
+    spread = np.linalg.eigvalsh(np.cov(corners.T)) if len(corners) > 3 else np.zeros(3)
+    if spread[0] <= 1e-10 * max(spread[-1], 1e-30):
+        raise EmptySignalError(label, "the mesh is flat (all its corners lie in one plane): it encloses no "
+                                      "volume to fill")
+
+
 def sample_surface(vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
     """`count` points uniformly distributed over the surface's area: (count, 3)."""
     tri = vertices[faces]  # (F, 3, 3)
@@ -72,19 +95,88 @@ def sample_surface(vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.
     return a + u[:, None] * (b - a) + v[:, None] * (c - a)
 
 
-def _read_mesh(path: Path):
-    """trimesh.load with every scene flattened into one mesh; any parser failure becomes a SignalError."""
+def declared_faces(path: Path) -> int | None:
+    """The number of faces a mesh file says it has, read without parsing the mesh (None: not stated).
+
+    Binary STL and GLB state it in their headers, PLY and OFF in their text headers; for OBJ the face
+    lines are counted (a fast byte scan)."""
+    suffix = path.suffix.lower()
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+        if suffix == ".stl" and len(head) >= 84:  # binary: 80-byte header, count, 50 bytes a face
+            count = struct.unpack("<I", head[80:84])[0]
+            return count if path.stat().st_size == 84 + 50 * count else None
+        if suffix == ".ply" and head.startswith(b"ply"):
+            found = re.search(rb"element\s+face\s+(\d+)", head)
+            return int(found[1]) if found else 0
+        if suffix == ".off" and head.startswith(b"OFF"):
+            numbers = re.findall(rb"\d+", re.sub(rb"#[^\n]*", b"", head[3:]))
+            return int(numbers[1]) if len(numbers) >= 2 else None
+        if suffix == ".glb" and head[:4] == b"glTF" and len(head) >= 20:
+            return _glb_faces(path)
+        if suffix == ".obj":
+            fh.seek(0)
+            count, previous = 0, b"\n"
+            while chunk := fh.read(1 << 22):
+                count += (previous[-1:] + chunk).count(b"\nf ")
+                previous = chunk
+            return count + head.startswith(b"f ")
+    return None
+
+
+def _glb_faces(path: Path) -> int | None:
+    """Triangles in a GLB's mesh primitives, from the accessor counts in its JSON chunk."""
+    import json
+
+    with open(path, "rb") as fh:
+        fh.seek(12)
+        length, kind = struct.unpack("<I4s", fh.read(8))
+        if kind != b"JSON" or length > 64 * 2**20:
+            return None
+        try:
+            gltf = json.loads(fh.read(length))
+            accessors = gltf.get("accessors", [])
+            total = 0
+            for mesh in gltf.get("meshes", []):
+                for prim in mesh.get("primitives", []):
+                    which = prim.get("indices", prim.get("attributes", {}).get("POSITION"))
+                    total += int(accessors[which]["count"]) // 3 if which is not None else 0
+            return total
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return None
+
+
+def _read_mesh(path: Path, notices: list[str]):
+    """The file's triangles as one unprocessed trimesh.Trimesh (a scene's meshes merged, with a notice);
+    any parser failure, point cloud or empty file becomes a SignalError in plain words."""
     trimesh = _require("trimesh", "trimesh")
+    kind = path.suffix.lstrip(".").upper()
+    faces = declared_faces(path)
+    if faces is not None and faces > MAX_FACES:
+        raise UnsupportedSignalError(path, f"the mesh has {faces:,} faces; at most {MAX_FACES:,} are accepted "
+                                           "(simplify it first, e.g. with a decimate modifier)")
     try:
-        mesh = trimesh.load(str(path), force="mesh")
-    except Exception as exc:  # trimesh's parsers raise ValueError, KeyError, IndexError, struct.error, ...
-        raise UnreadableFileError(
-            path, f"cannot read the mesh: damaged, truncated or not a {path.suffix.lstrip('.').upper()} file "
-                  f"({type(exc).__name__}: {exc})"
-        ) from None
-    if not isinstance(mesh, trimesh.Trimesh):
-        raise UnreadableFileError(path, f"the file holds a {type(mesh).__name__}, not a triangle mesh")
-    return mesh
+        loaded = trimesh.load(str(path), process=False)
+    except MemoryError:
+        raise UnsupportedSignalError(path, "the mesh is too large to read in the memory available") from None
+    except Exception:  # trimesh's parsers raise ValueError, KeyError, IndexError, struct.error, ImportError, ...
+        log.debug("reading %s failed", path, exc_info=True)
+        raise UnreadableFileError(path, mismatch(path, "shape") or
+                                  f"cannot read the mesh: damaged, truncated or not a valid {kind} file") from None
+    if isinstance(loaded, trimesh.Scene):
+        meshes = [g for g in loaded.geometry.values() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
+        if len(meshes) > 1:
+            notices.append(f"the scene's {len(meshes)} meshes are merged into one shape")
+        loaded = loaded.to_mesh() if meshes else trimesh.Trimesh()
+    if isinstance(loaded, trimesh.PointCloud) or (isinstance(loaded, trimesh.Trimesh) and len(loaded.faces) == 0
+                                                   and len(loaded.vertices) > 0):
+        raise EmptySignalError(path, f"the file holds {len(loaded.vertices):,} points but no faces (a point "
+                                     "cloud): a surface made of triangles is needed")
+    if not isinstance(loaded, trimesh.Trimesh) or len(loaded.faces) == 0:
+        raise EmptySignalError(path, mismatch(path, "shape") or
+                               f"cannot read the mesh: the file holds no triangles (empty, damaged or not a valid "
+                               f"{kind} file)")
+    return loaded
 
 
 def load_shape(
@@ -109,31 +201,41 @@ def load_shape(
     if near_surface is not None and near_surface < 0:
         raise ValueError(f"near_surface must be zero or more points, got {near_surface}")
     trimesh = _require("trimesh", "trimesh")
+    notices: list[str] = []
     if isinstance(source, trimesh.Trimesh):
         mesh, label, fmt = source, name or "mesh", "trimesh"
     else:
         path = check_file(source)
         label, fmt = str(path), path.suffix.lstrip(".").upper()
-        mesh = _read_mesh(path)
+        mesh = _read_mesh(path, notices)
         name = name or path.stem
     vertices = np.asarray(mesh.vertices, dtype=np.float64)  # (V, 3)
     faces = np.asarray(mesh.faces, dtype=np.int64)  # (F, 3)
-    if len(vertices) == 0:
-        raise EmptySignalError(label, "no vertices found: the mesh is empty, or the file is not a mesh trimesh can read")
     if len(faces) == 0:
-        raise EmptySignalError(label, f"the mesh has {len(vertices):,} vertices but no faces (a point cloud?); need triangles")
+        raise EmptySignalError(label, f"the mesh has {len(vertices):,} points but no faces (a point cloud): "
+                                      "a surface made of triangles is needed")
     if len(faces) > MAX_FACES:
         raise UnsupportedSignalError(label, f"the mesh has {len(faces):,} faces; at most {MAX_FACES:,} are accepted")
-    if not np.isfinite(vertices).all():
-        raise UnsupportedSignalError(label, "the mesh has NaN or infinite vertex coordinates")
-    used = vertices[np.unique(faces)]
+    if faces.min() < 0 or faces.max() >= len(vertices):
+        raise UnreadableFileError(label, "the mesh is damaged: its faces refer to corners it does not have")
+    used_ids = np.unique(faces)
+    if not np.isfinite(vertices[used_ids]).all():
+        raise UnsupportedSignalError(label, "the mesh has corners at NaN or infinite coordinates")
+    used = vertices[used_ids]
     lo, hi = used.min(axis=0), used.max(axis=0)
     extent = float((hi - lo).max())
+    if not np.isfinite(extent):
+        raise UnsupportedSignalError(label, "the mesh's coordinates are too large to measure")
     if extent <= 0:
         raise EmptySignalError(label, "all faces collapse to a single point (zero size)")
     center = (lo + hi) / 2
     scale = 2 * (1 - MARGIN) / extent
     vertices = (vertices - center) * scale  # now inside [-1 + MARGIN, 1 - MARGIN]³
+    vertices[np.setdiff1d(np.arange(len(vertices)), used_ids)] = 0.0  # unused corners may be NaN: harmless
+    _check_has_volume(label, vertices[used_ids], vertices[faces])
+    # Merge duplicate corners (STL stores each triangle's own), so watertightness means what it says.
+    mesh = trimesh.Trimesh(vertices=vertices, faces=faces, process=True)
+    vertices, faces = np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
 
     # Coordinates: the regular grid first (the part IoU and marching cubes read), then near-surface points.
     rng = np.random.default_rng(seed)
@@ -146,7 +248,6 @@ def load_shape(
     wn = winding_numbers(vertices, faces, coords.numpy())
     occupancy = torch.from_numpy(wn >= 0.5).float()[:, None]  # (N, 1)
     inside = float(occupancy[: grid**3].mean())
-    notices = []
     watertight = bool(mesh.is_watertight)
     if not watertight:
         notices.append("the mesh is not watertight; inside/outside comes from the generalised winding number")
