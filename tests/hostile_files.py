@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -305,6 +308,14 @@ def png_named_wav(folder: Path) -> Path:
     return path
 
 
+def jpeg_named_obj(folder: Path) -> Path:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 200, 10)).save(buf, "JPEG")
+    path = folder / "teapot.obj"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
 def over_cap(folder: Path, suffix: str, megabytes: int) -> Path:
     """A file of `megabytes` MB (sparse zeros after a plausible header)."""
     path = folder / f"big{suffix}"
@@ -312,3 +323,65 @@ def over_cap(folder: Path, suffix: str, megabytes: int) -> Path:
         fh.write(json.dumps({"not": "a signal"}).encode())
         fh.truncate(megabytes * 2**20)
     return path
+
+
+# ---------------------------------------------------------------- the catalogue
+
+LEAKS = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b|numpy|Probabilit|PIL\b|Pillow|trimesh|soundfile|libsndfile|"
+                   r"module|struct\.|zlib|\.py\b|no vertices found")
+"""words that belong to the code, not to a user: exception names, library and module names, numpy's phrases"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalogue line: a file, and whether it is refused or accepted, with the words the message has."""
+
+    id: str
+    make: Callable[[Path], Path]
+    refused: bool
+    words: str
+    """a phrase the refusal (or, for accepted files, a notice) must contain; "" for accepted without notice"""
+    options: dict = field(default_factory=dict)
+    """loader options (the CLI's --max-side / --max-seconds / --grid)"""
+    upload: Callable[[Path], Path] | None = None
+    """the file the app is given when `make`'s is over the upload cap (None: the same file)"""
+
+
+CATALOGUE = [
+    # images
+    Entry("decompression bomb (1 gigapixel PNG)", bomb_png, True, "1,024 megapixels"),
+    Entry("203 MP PNG (Pillow only warns)", just_over_png, True, "203 megapixels"),
+    Entry("large JPEG (24 MP)", large_jpeg, False, "", {"max_side": 64}),
+    Entry("large PNG (24 MP)", large_png, False, "", {"max_side": 64}),
+    Entry("16-bit PNG", png_16_bit, False, ""),
+    Entry("palette PNG with transparency", palette_alpha_png, False, "transparency (alpha) is ignored"),
+    Entry("CMYK JPEG", cmyk_jpeg, False, ""),
+    Entry("animated GIF", animated_gif, False, "only its first frame"),
+    Entry("EXIF-rotated JPEG", exif_rotated_jpeg, False, ""),
+    Entry("valid PNG header, garbage body", garbage_body_png, True, "image data is damaged"),
+    # audio
+    Entry("WAV with 0 samples", wav_zero_samples, True, "zero samples"),
+    Entry("WAV with 1 sample", wav_one_sample, True, "only 1 sample"),
+    Entry("hour-long WAV", wav_hour_long, False, "trimmed to the first 1.00 s of 3600.00 s", {"max_seconds": 1.0},
+          upload=wav_hour_long_small),
+    Entry("8-channel WAV", wav_eight_channels, False, "8 channels are mixed down"),
+    Entry("192 kHz WAV", wav_192k, False, "192,000 Hz"),
+    Entry("float WAV with NaN and inf", wav_float_nan_inf, True, "NaN or infinite samples"),
+    # meshes
+    Entry("OBJ with NaN/inf corners", obj_nan_vertices, True, "NaN or infinite coordinates", {"grid": 8}),
+    Entry("point-cloud PLY (no faces)", ply_point_cloud, True, "300 points but no faces", {"grid": 8}),
+    Entry("flat mesh", obj_flat, True, "mesh is flat", {"grid": 8}),
+    Entry("degenerate triangle", obj_degenerate, True, "zero area", {"grid": 8}),
+    Entry("mesh of millions of faces (6 M-face STL; the app gets a 2.1 M-face OBJ)", stl_millions, True,
+          "000 faces; at most 2,000,000", {"grid": 8}, upload=obj_millions),
+        Entry("GLB scene of three meshes", glb_scene, False, "3 meshes are merged", {"grid": 8}),
+    Entry("OBJ with a Latin-1 comment", obj_latin1, False, "", {"grid": 8}),
+    Entry("OBJ of random bytes", obj_garbage, True, "cannot read the mesh", {"grid": 8}),
+    # any modality
+    Entry("empty .png", lambda d: empty(d, ".png"), True, "empty (0 bytes)"),
+    Entry("empty .wav", lambda d: empty(d, ".wav"), True, "empty (0 bytes)"),
+    Entry("empty .obj", lambda d: empty(d, ".obj"), True, "empty (0 bytes)", {"grid": 8}),
+    Entry(".png holding a WAV", wav_named_png, True, "WAV audio file, not an image"),
+    Entry(".wav holding a PNG", png_named_wav, True, "PNG image, not audio"),
+    Entry(".obj holding a JPEG", jpeg_named_obj, True, "JPEG image, not a 3D mesh", {"grid": 8}),
+]

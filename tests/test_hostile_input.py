@@ -6,13 +6,9 @@ The same files go through the app in test_hostile_app.py. docs/hardening.md list
 """
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
 import numpy as np
 import pytest
 
@@ -21,6 +17,7 @@ pytest.importorskip("trimesh")
 pytest.importorskip("igl")
 
 import hostile_files as H  # noqa: E402
+from hostile_files import CATALOGUE, LEAKS, Entry  # noqa: E402
 
 from intcore.cli import main as cli_main  # noqa: E402
 from intcore.modalities import load_signal  # noqa: E402
@@ -28,60 +25,6 @@ from intcore.signals import SignalError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
-LEAKS = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b|numpy|Probabilit|PIL\b|Pillow|trimesh|soundfile|libsndfile|"
-                   r"module|struct\.|zlib|\.py\b|no vertices found")
-"""words that belong to the code, not to a user: exception names, library and module names, numpy's phrases"""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One catalogue line: a file, and whether it is refused or accepted, with the words the message has."""
-
-    id: str
-    make: Callable[[Path], Path]
-    refused: bool
-    words: str
-    """a phrase the refusal (or, for accepted files, a notice) must contain; "" for accepted without notice"""
-    options: dict = field(default_factory=dict)
-    """loader options (the CLI's --max-side / --max-seconds / --grid)"""
-
-
-CATALOGUE = [
-    # images
-    Entry("decompression bomb (1 gigapixel PNG)", H.bomb_png, True, "1,024 megapixels"),
-    Entry("203 MP PNG (Pillow only warns)", H.just_over_png, True, "203 megapixels"),
-    Entry("large JPEG (24 MP)", H.large_jpeg, False, "", {"max_side": 64}),
-    Entry("large PNG (24 MP)", H.large_png, False, "", {"max_side": 64}),
-    Entry("16-bit PNG", H.png_16_bit, False, ""),
-    Entry("palette PNG with transparency", H.palette_alpha_png, False, "transparency (alpha) is ignored"),
-    Entry("CMYK JPEG", H.cmyk_jpeg, False, ""),
-    Entry("animated GIF", H.animated_gif, False, "only its first frame"),
-    Entry("EXIF-rotated JPEG", H.exif_rotated_jpeg, False, ""),
-    Entry("valid PNG header, garbage body", H.garbage_body_png, True, "image data is damaged"),
-    # audio
-    Entry("WAV with 0 samples", H.wav_zero_samples, True, "zero samples"),
-    Entry("WAV with 1 sample", H.wav_one_sample, True, "only 1 sample"),
-    Entry("hour-long WAV", H.wav_hour_long, False, "trimmed to the first 1.00 s of 3600.00 s", {"max_seconds": 1.0}),
-    Entry("8-channel WAV", H.wav_eight_channels, False, "8 channels are mixed down"),
-    Entry("192 kHz WAV", H.wav_192k, False, "192,000 Hz"),
-    Entry("float WAV with NaN and inf", H.wav_float_nan_inf, True, "NaN or infinite samples"),
-    # meshes
-    Entry("OBJ with NaN/inf corners", H.obj_nan_vertices, True, "NaN or infinite coordinates", {"grid": 8}),
-    Entry("point-cloud PLY (no faces)", H.ply_point_cloud, True, "300 points but no faces", {"grid": 8}),
-    Entry("flat mesh", H.obj_flat, True, "mesh is flat", {"grid": 8}),
-    Entry("degenerate triangle", H.obj_degenerate, True, "zero area", {"grid": 8}),
-    Entry("STL of 6 million faces", H.stl_millions, True, "6,000,000 faces; at most 2,000,000", {"grid": 8}),
-    Entry("OBJ of 2.1 million faces", H.obj_millions, True, "2,100,000 faces; at most 2,000,000", {"grid": 8}),
-    Entry("GLB scene of three meshes", H.glb_scene, False, "3 meshes are merged", {"grid": 8}),
-    Entry("OBJ with a Latin-1 comment", H.obj_latin1, False, "", {"grid": 8}),
-    Entry("OBJ of random bytes", H.obj_garbage, True, "cannot read the mesh", {"grid": 8}),
-    # any modality
-    Entry("empty .png", lambda d: H.empty(d, ".png"), True, "empty (0 bytes)"),
-    Entry("empty .wav", lambda d: H.empty(d, ".wav"), True, "empty (0 bytes)"),
-    Entry("empty .obj", lambda d: H.empty(d, ".obj"), True, "empty (0 bytes)", {"grid": 8}),
-    Entry(".png holding a WAV", H.wav_named_png, True, "WAV audio file, not an image"),
-    Entry(".wav holding a PNG", H.png_named_wav, True, "PNG image, not audio"),
-]
 IDS = [e.id for e in CATALOGUE]
 
 
