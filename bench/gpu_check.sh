@@ -49,22 +49,22 @@ echo "== 1. image row (full vs INT, 2 signals, 15 s of training each)"
 KODAK_ARG=()
 [ -n "${KODAK:-}" ] && KODAK_ARG=(--kodak "$KODAK")
 timeout 150 $PY -m intcore bench --device $DEV --modalities image "${KODAK_ARG[@]}" --max-signals 2 --seconds $S1 \
-  "${EXTRA[@]}" --out "$OUT/image" --quiet >/dev/null || echo "gpu_check: image row failed or timed out" >&2
+  "${EXTRA[@]}" --out "$OUT/image" --fresh --quiet >/dev/null || echo "gpu_check: image row failed or timed out" >&2
 
 echo "== 2a. kodim05 to 35 dB, fp32 eager (stop at 35 dB, at most 75 s each)"
 timeout 190 $PY -m intcore bench --device $DEV --modalities image --signals assets/images/kodim05.png \
-  --samplers full,int-official --target $TARGET --seconds $S2 --eval-every 25 "${EXTRA[@]}" --out "$OUT/kodim05-fp32" --quiet >/dev/null \
+  --samplers full,int-official --target $TARGET --seconds $S2 --eval-every 25 "${EXTRA[@]}" --out "$OUT/kodim05-fp32" --fresh --quiet >/dev/null \
   || echo "gpu_check: kodim05 fp32 failed or timed out" >&2
 
 echo "== 2b. kodim05 to 35 dB, bf16 autocast + torch.compile (compile time is off the clock)"
 timeout 190 $PY -m intcore bench --device $DEV --modalities image --signals assets/images/kodim05.png \
   --samplers full,int-official --target $TARGET --seconds $S3 --eval-every 25 "${EXTRA[@]}" --precision bf16 --compile default \
-  --out "$OUT/kodim05-bf16" --quiet >/dev/null || echo "gpu_check: kodim05 bf16 failed or timed out" >&2
+  --out "$OUT/kodim05-bf16" --fresh --quiet >/dev/null || echo "gpu_check: kodim05 bf16 failed or timed out" >&2
 
 echo "== 3. megapixel memory: a 16 MP mosaic, SIREN 5x256, one full-batch and one INT step (peak CUDA memory)"
 MP=16; [ -n "${DRY_RUN:-}" ] && MP=0.05
 timeout 120 $PY -m intcore bench --device $DEV --modalities megapixel --megapixels $MP --steps 1 --eval-every 1 \
-  --width 256 --hidden-layers 5 --lr 1e-4 "${KODAK_ARG[@]}" --out "$OUT/megapixel" --quiet >/dev/null \
+  --width 256 --hidden-layers 5 --lr 1e-4 "${KODAK_ARG[@]}" --out "$OUT/megapixel" --fresh --quiet >/dev/null \
   || echo "gpu_check: megapixel memory failed or timed out" >&2
 
 echo "== wall time: $(( $(date +%s) - START )) s"
@@ -81,8 +81,8 @@ print("|---|---|---|---|")
 r = load("image")
 if r and "summary" in r["rows"].get("image", {}):
     s = r["rows"]["image"]["summary"]; f, i = s["full"], s["int-official"]
-    sv = "—" if i["saving_mean"] is None else f"{100 * i['saving_mean']:.1f} % saved, {i['reached_target']}/{i['signals']} reached"
-    print(f"| image row ({f['signals']} signals, 15 s each) | {f['quality_mean']:.2f} dB | {i['quality_mean']:.2f} dB "
+    sv = "—" if i["saving_mean"] is None else f"{100 * i['saving_mean']:.1f} % saved, {i['reached_target']}/{i['jobs']} reached"
+    print(f"| image row ({f['jobs']} signals, 15 s each) | {f['quality_mean']:.2f} dB | {i['quality_mean']:.2f} dB "
           f"(to full's quality in {i['seconds_to_target_mean'] or float('nan'):.1f} s vs {f['seconds_to_target_mean']:.1f} s) | {sv} |")
 else:
     print("| image row | — | — | did not run |")

@@ -160,9 +160,13 @@ def interleave(trainers: Iterable[Trainer]) -> Iterator[Snapshot]:
 
 def write_curves_csv(results: Iterable[RunResult], path: Path) -> Path:
     """One row per evaluation: method, step, train_seconds, loss, quality, best quality, ratio."""
-    rows = [s.row() for r in results for s in r.curve]
+    return write_csv([s.row() for r in results for s in r.curve], path)
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path, fieldnames: list[str] | None = None) -> Path:
+    """Rows of plain values as CSV; the columns are `fieldnames` or the first row's keys."""
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(fh, fieldnames=fieldnames or list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     return path

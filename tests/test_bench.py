@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from intcore import bench
+import intcore.bench.signals  # noqa: F401  (bench.signals.ASSETS is patched below)
 from intcore.cli import main
 from intcore.modalities import load_image
 from intcore.models import ModelConfig
@@ -52,18 +53,18 @@ def test_bench_writes_table_json_and_curves(tmp_path, two_pngs, capsys):
     assert row["metric"] == "psnr" and len(row["signals"]) == 2
     for name in ("full", "int-official"):
         s = row["summary"][name]
-        assert s["signals"] == 2 and s["quality_mean"] is not None and s["quality_std"] is not None
+        assert s["jobs"] == 2 and s["quality_mean"] is not None and s["quality_std"] is not None
     assert {"saving_mean", "quality_minus_full", "within_tolerance"} <= set(row["summary"]["int-official"])
     first = row["signals"][0]
     assert first["target"] == first["runs"]["full"]["quality"]  # docs/measuring.md: full batch's final quality
     assert row["peak_memory_mb"] > 0
-    assert (out / "curves.csv").read_text().startswith("row,signal,method,train_seconds,quality")
+    assert (out / "curves.csv").read_text().startswith("row,signal,seed,method,train_seconds,quality")
     assert (out / "curves.svg").read_text().startswith("<svg")
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["table"] == str(out / "table.md")
 
 
 def test_bench_megapixel_row_is_a_mosaic_and_missing_presets_skip(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench, "ASSETS", tmp_path / "no-assets")  # a clone without audio or shape presets
+    monkeypatch.setattr(bench.signals, "ASSETS", tmp_path / "no-assets")  # a clone without audio or shape presets
     (tmp_path / "no-assets" / "images").mkdir(parents=True)
     Image.fromarray(np.full((40, 60, 3), 128, np.uint8)).save(tmp_path / "no-assets" / "images" / "grey.png")
     report = run_bench(tmp_path, "--modalities", "megapixel,audio", "--megapixels", "0.002")
