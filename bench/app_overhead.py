@@ -1,35 +1,35 @@
-"""How much the app's live view slows training (issue 5, item 4: by no more than 10 %).
+"""How much the app's live view costs the training it shows, and what the browser spends on it.
 
-The app trains in one background thread per session while the server draws the live view (overlays,
-reconstructions, the plotly chart, the table) 2.5 times a second and the browser renders it, all on
-the same machine. The trainers' clocks count only their own steps, so drawing can never be *counted*
-as training time, but on a small CPU it can steal cycles from the training thread and make every step
-slower. This script measures exactly that:
+The app trains in one background thread per session while the server draws the live view and the
+browser renders it, all on the same machine. The trainers' clocks count only their own steps, so
+drawing is never *counted* as training time, but on a small CPU it steals cycles from the training
+thread and makes every step slower. Three kinds of race, interleaved (viewed, api, headless, then the
+reverse, ...) so a drift in the machine's speed hits all of them alike:
 
-  viewed    the real app (launched in this process, as `python -m demo` does) driven by headless
-            Chromium: the page as a user opens it, the default preset and settings, Start, wait for Done.
-  api       the same race through the app's streaming API (`/compare`) by gradio_client in another
-            process: the server draws every update, no browser renders it.
+  viewed    the real app (launched in this process, as `python -m demo` does) in headless Chromium:
+            the page as a user opens it, the tab's default preset and settings, Start, wait for Done.
+            Measured besides: Chromium's CPU time during the race (all its processes, from /proc) and
+            the chart's redraws counted by the page itself (the chart script's own counter).
+  api       the same race through the streaming `/compare` API, read by gradio_client in another
+            process: the server reports every change, no browser renders anything.
   headless  the very same race (the job's own JobSpec, deep-copied: same signal, samplers, model,
-            budget and seed) run by `demo.session.Job` with nobody drawing it.
+            budget and seed) run by `demo.session.Job` with nobody watching.
 
-Both run the same steps from the same weights, so the training seconds compare directly:
-overhead = viewed (or api) training seconds / headless training seconds − 1, per sampler and in total.
-The kinds alternate (viewed, api, headless, then the reverse, ...) so a drift in the machine's speed hits
-all of them.
+Overhead = ms per training step (viewed or api) / ms per step (headless) − 1, per sampler and overall.
+One command, prints a markdown table (Linux: reads /proc for Chromium's CPU):
 
-    python bench/app_overhead.py [--reps 2] [--tab image] [--device cpu] [--chromium /usr/bin/chromium]
+    python bench/app_overhead.py [--reps 3] [--tab image] [--device cpu] [--chromium /usr/bin/chromium]
 
-Needs gradio, plotly and playwright (requirements-dev.txt) and a Chromium binary.
+Needs gradio, plotly and playwright (the app and test extras) and a Chromium binary.
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import platform
 import shutil
-import json
 import statistics
 import subprocess
 import sys
@@ -42,48 +42,103 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from demo.app import TABS, build_app, launch_in_background  # noqa: E402
+from demo.app import build_app, launch_in_background  # noqa: E402
 from demo.session import Job, JobSpec  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 KINDS = ["viewed", "api", "headless"]
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = True) -> tuple[Job, float]:
-    """One race in the browser with the tab's defaults; returns the finished job and the wall seconds
-    from the click on Start to the page showing Done. wait=False: stop it at once (to learn its JobSpec)."""
-    page = browser.new_page(viewport={"width": 1500, "height": 1150})
+# ---------------------------------------------------------------- Chromium's CPU time, from /proc
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below `root` in the process tree."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def chromium_cpu_seconds() -> dict[int, float]:
+    """pid -> user + system CPU seconds of every Chromium process this script started."""
+    out = {}
+    for pid in descendants(os.getpid()):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        if "chrom" in name.lower() or "headless" in name.lower():
+            out[pid] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return out
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings (processes started in between count from zero)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
+# ---------------------------------------------------------------- the three kinds of race
+
+
+def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = True,
+                seconds: float | None = None) -> tuple[Job, dict]:
+    """One race in the browser with the tab's defaults. Returns the finished job and what was measured:
+    wall seconds from Start to Done, Chromium's CPU seconds and the chart's redraws in that time.
+    wait=False: stop the race at once (only to learn the JobSpec the page builds)."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.set_default_timeout(120_000)
+    prefix = "" if tab == "image" else f"{tab}-"
+    chart = f"{prefix}psnr-plot"
     try:
         page.goto(url)
-        prefix = "" if tab == "image" else f"{tab}-"
         if prefix:
-            page.get_by_role("tab", name=TABS[tab].title).click()
+            page.get_by_role("tab", name=app.comparison_tabs[tab].tab.title).click()
         page.wait_for_selector(f"#{prefix}start")
-        page.wait_for_timeout(1500)  # the preset is chosen on arrival
-        before = set(app.session_table.running())
-        t0 = time.monotonic()
+        if seconds:  # a shorter (or longer) budget than the tab's default, typed in as a user would
+            page.click(f"#{prefix}settings button")
+            field = page.locator(f"#{prefix}amount input[type=number]")
+            field.fill(str(seconds))
+            field.press("Tab")
+            page.click(f"#{prefix}settings button")
+        page.wait_for_timeout(2000)  # the page settles (plotly.js loaded, the preset shown)
+        before_jobs = set(app.session_table.running())
+        cpu0, t0 = chromium_cpu_seconds(), time.monotonic()
         page.click(f"#{prefix}start")
         job = None
         while job is None and time.monotonic() - t0 < 60:
-            job = next(iter(set(app.session_table.running()) - before), None)
+            job = next(iter(set(app.session_table.running()) - before_jobs), None)
             time.sleep(0.05)
         if job is None:
             raise RuntimeError("the race did not start within 60 s")
         if not wait:
             job.stop()
             job.wait()
-            return job, 0.0
+            return job, {}
+        # Poll the page once a second (the default polls every animation frame: a busy browser).
         page.wait_for_function(
             f"() => (document.querySelector('#{prefix}status-text')?.innerText ?? '').includes('Done')",
-            polling=1000, timeout=timeout * 1000)  # (the default polls every animation frame: a busy browser)
+            polling=1000, timeout=timeout * 1000)
         wall = time.monotonic() - t0
+        cpu = cpu_between(cpu0, chromium_cpu_seconds())
+        updates = page.evaluate(f"() => (window.intStudio?.updates ?? {{}})['{chart}'] ?? 0")
         if job.error:
             raise RuntimeError(f"the race failed: {job.error}")
-        return job, wall
+        return job, {"wall": wall, "chromium_cpu": cpu, "updates": updates}
     finally:
         page.close()
 
@@ -98,19 +153,21 @@ client.submit(api_name=params.pop("api_name"), **params).result(timeout=3600)
 """
 
 
-def race_api(url: str, app, tab: str, spec: JobSpec, timeout: float) -> tuple[Job, float]:
+def race_api(url: str, app, tab: str, spec: JobSpec, timeout: float) -> tuple[Job, dict]:
     """The same race through the streaming API, consumed by gradio_client in a separate process."""
     prefix = "" if tab == "image" else f"{tab}-"
-    names = list(spec.samplers)
-    preset = next(p for p in TABS[tab].presets() if p.stem == spec.signal.name)  # what the page raced
+    names = list(spec.samplers) + ["none"] * (4 - len(spec.samplers))
+    ctab = app.comparison_tabs[tab]
+    preset = next(p for p in ctab.presets if p.stem == spec.signal.name)  # what the page raced
+    size = ctab.size_default
+    seconds = spec.config.seconds
     params = {
         "api_name": f"/{prefix}compare", "picture": str(preset),
-        "sampler_1": names[0], "sampler_2": names[1], "sampler_3": names[2], "ratio": 0.2,
-        "schedule": "default", "interval": "default", "budget": "steps", "amount": spec.config.steps,
-        "lr": spec.config.lr, "width": spec.model.width, "depth": spec.model.hidden_layers,
-        "w0": spec.model.first_w0, "seed": spec.config.seed, "eval_every": spec.config.eval_every,
-        "size": max(spec.signal.shape) if tab == "image" else 0, "target": 0,
-        "overlay": "selection", "x_axis": "training seconds",
+        **{f"sampler_{i + 1}": n for i, n in enumerate(names)}, "ratio": 0.2, "schedule": "default",
+        "interval": "default", "budget": "seconds" if seconds else "steps",
+        "amount": seconds if seconds else spec.config.steps, "lr": spec.config.lr, "width": spec.model.width,
+        "depth": spec.model.hidden_layers, "w0": spec.model.first_w0, "seed": spec.config.seed,
+        "eval_every": spec.config.eval_every, "size": size, "target": 0,
     }
     before = set(app.session_table.running())
     t0 = time.monotonic()
@@ -122,33 +179,92 @@ def race_api(url: str, app, tab: str, spec: JobSpec, timeout: float) -> tuple[Jo
     if proc.wait(timeout) != 0 or job is None:
         raise RuntimeError("the API race failed")
     job.wait()
-    return job, time.monotonic() - t0
+    return job, {"wall": time.monotonic() - t0}
 
 
-def race_headless(spec: JobSpec) -> tuple[Job, float]:
+def race_headless(spec: JobSpec) -> tuple[Job, dict]:
     job = Job(copy.deepcopy(spec))
     t0 = time.monotonic()
     job.start(on_exit=lambda _: None)
     job.wait()
     if job.error:
         raise RuntimeError(f"the race failed: {job.error}")
-    return job, time.monotonic() - t0
+    return job, {"wall": time.monotonic() - t0}
 
 
-def seconds_by_method(job: Job) -> dict[str, tuple[int, float]]:
+def per_sampler(job: Job) -> dict[str, tuple[int, float]]:
     """method -> (steps, training seconds) at the end of the race."""
     return {m: (s["step"], s["train_seconds"]) for m, s in job.status()["samplers"].items()}
 
 
+# ---------------------------------------------------------------- the report
+
+
+def mean_sd(values: list[float]) -> str:
+    if not values:
+        return "not run"
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.2f} ± {sd:.2f}"
+
+
+def report(runs: dict[str, list[dict]], spec: JobSpec, args, load: tuple[float, float]) -> str:
+    budget = f"{spec.config.seconds:g} s" if spec.config.seconds else f"{spec.config.steps} steps"
+    lines = [
+        f"tab {args.tab}; signal {spec.signal.name} {tuple(spec.signal.shape)}; SIREN {spec.model.hidden_layers}×"
+        f"{spec.model.width}; budget {budget} per sampler; eval every {spec.config.eval_every}; device {args.device};"
+        f" torch {torch.__version__}, {torch.get_num_threads()} threads; {os.cpu_count()} logical cores "
+        f"({platform.machine()}); load average {load[0]:.2f} at start, {load[1]:.2f} at end; "
+        f"{args.reps} races of each kind",
+        "",
+        "| sampler | headless: ms per step | API only: ms per step, overhead | viewed in Chromium: ms per step, overhead |",
+        "|---|---|---|---|",
+    ]
+    methods = list(runs["headless"][0]["samplers"])
+
+    def ms(kind: str, m: str) -> list[float]:
+        return [1000 * r["samplers"][m][1] / max(r["samplers"][m][0], 1) for r in runs[kind]]
+
+    def total_ms(kind: str) -> list[float]:
+        return [1000 * sum(t for _, t in r["samplers"].values()) / max(1, sum(n for n, _ in r["samplers"].values()))
+                for r in runs[kind]]
+
+    def cell(values: list[float], base: float) -> str:
+        if not values:
+            return "not run"
+        return f"{mean_sd(values)}, {100 * (statistics.mean(values) / base - 1):+.1f} %"
+
+    for m in methods:
+        h = statistics.mean(ms("headless", m))
+        lines.append(f"| {m} | {mean_sd(ms('headless', m))} | {cell(ms('api', m), h)} | {cell(ms('viewed', m), h)} |")
+    h = statistics.mean(total_ms("headless"))
+    lines.append(f"| **all steps** | {mean_sd(total_ms('headless'))} | {cell(total_ms('api'), h)} | "
+                 f"{cell(total_ms('viewed'), h)} |")
+    viewed = runs["viewed"]
+    if viewed:
+        cores = [r["chromium_cpu"] / r["wall"] for r in viewed]
+        hz = [r["updates"] / r["wall"] for r in viewed]
+        lines += [
+            "",
+            "| viewed races | Chromium CPU (cores, mean over Start→Done) | chart redraws per second (counted in the page) "
+            "| wall seconds Start→Done |",
+            "|---|---|---|---|",
+            f"| {len(viewed)} | {mean_sd(cores)} (target ≤ 0.15) | {mean_sd(hz)} (target ≥ 2) | "
+            f"{mean_sd([r['wall'] for r in viewed])} |",
+        ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--reps", type=int, default=2, help="races of each kind (default 2)")
+    p.add_argument("--reps", type=int, default=3, help="races of each kind (default 3)")
     p.add_argument("--tab", default="image", choices=["image", "audio", "shape"])
     p.add_argument("--device", default="cpu")
     p.add_argument("--chromium", default=os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
-    p.add_argument("--threads", type=int, default=None, help="torch threads for both kinds (default: torch's)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads for every kind (default: torch's)")
     p.add_argument("--kinds", default=",".join(KINDS),
                    help=f"which races, comma-separated (default {','.join(KINDS)}; headless is always run)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="training seconds per sampler (default: the tab's own default budget)")
     p.add_argument("--timeout", type=float, default=900, help="seconds one race may take (default 900)")
     args = p.parse_args(argv)
     kinds = [k for k in KINDS if k in args.kinds.split(",") or k == "headless"]
@@ -160,70 +276,40 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="app-overhead-"))
     app = build_app(device=args.device, max_jobs=2, workdir=workdir)
     url = launch_in_background(app)
-    runs: dict[str, list[dict[str, tuple[int, float]]]] = {k: [] for k in KINDS}
-    walls: dict[str, list[float]] = {k: [] for k in KINDS}
+    runs: dict[str, list[dict]] = {k: [] for k in KINDS}
     load_start = os.getloadavg()[0]
+    spec = None
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            spec = None
-            order = []
+            order: list[str] = []
             for rep in range(args.reps):
                 order += kinds if rep % 2 == 0 else kinds[::-1]
-            if "viewed" not in kinds:  # the spec the page would race: the tab's first preset and defaults
-                job, _ = race_viewed(browser, url, app, args.tab, args.timeout, wait=False)
+            if order[0] != "viewed":  # learn the spec the page builds: the tab's first preset and defaults
+                job, _ = race_viewed(browser, url, app, args.tab, args.timeout, wait=False,
+                                     seconds=args.seconds)
                 spec = job.spec
             for i, kind in enumerate(order):
                 if kind == "viewed":
-                    job, wall = race_viewed(browser, url, app, args.tab, args.timeout)
+                    job, measured = race_viewed(browser, url, app, args.tab, args.timeout, seconds=args.seconds)
                     spec = spec or job.spec
                 elif kind == "api":
-                    job, wall = race_api(url, app, args.tab, spec, args.timeout)
+                    job, measured = race_api(url, app, args.tab, spec, args.timeout)
                 else:
-                    job, wall = race_headless(spec)
-                runs[kind].append(seconds_by_method(job))
-                walls[kind].append(wall)
-                total = sum(t for _, t in runs[kind][-1].values())
-                print(f"race {i + 1}/{len(order)} {kind:<8} wall {wall:6.1f} s, training {total:6.2f} s  "
-                      + "  ".join(f"{m} {n} steps {t:.2f} s" for m, (n, t) in runs[kind][-1].items()), flush=True)
+                    job, measured = race_headless(spec)
+                measured["samplers"] = per_sampler(job)
+                runs[kind].append(measured)
+                extra = (f", Chromium {measured['chromium_cpu'] / measured['wall']:.3f} cores, "
+                         f"{measured['updates'] / measured['wall']:.2f} chart redraws/s" if kind == "viewed" else "")
+                print(f"race {i + 1}/{len(order)} {kind:<8} wall {measured['wall']:6.1f} s{extra}  "
+                      + "  ".join(f"{m} {n} steps {t:.2f} s" for m, (n, t) in measured["samplers"].items()),
+                      file=sys.stderr, flush=True)
             browser.close()
     finally:
         app.close()
         app.session_table.shutdown()
         shutil.rmtree(workdir, ignore_errors=True)
-
-    methods = list(runs["headless"][0])
-    print()
-    print(f"tab: {args.tab}; signal: {spec.signal.name} {tuple(spec.signal.shape)}; "
-          f"SIREN {spec.model.hidden_layers}x{spec.model.width}; budget {spec.config.steps} steps per sampler; "
-          f"eval every {spec.config.eval_every}; device {args.device}; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; {os.cpu_count()} logical cores ({platform.machine()}); "
-          f"load average {load_start:.2f} at start, {os.getloadavg()[0]:.2f} at end; {args.reps} races of each kind")
-    print()
-    print("| sampler | steps | headless: ms per step | API only (server draws): ms per step, overhead | "
-          "viewed in the browser: ms per step, overhead |")
-    print("|---|---|---|---|---|")
-
-    def mean_ms(kind: str, m: str) -> tuple[float, float]:
-        per = [1000 * r[m][1] / max(r[m][0], 1) for r in runs[kind]]
-        return statistics.mean(per), (statistics.stdev(per) if len(per) > 1 else 0.0)
-
-    for m in methods:
-        h, hs = mean_ms("headless", m)
-        cells = []
-        for k in ("api", "viewed"):
-            if runs[k]:
-                v, vs = mean_ms(k, m)
-                cells.append(f"{v:.1f} ± {vs:.1f}, {100 * (v / h - 1):+.1f} %")
-            else:
-                cells.append("not run")
-        print(f"| {m} | {runs['headless'][0][m][0]} | {h:.1f} ± {hs:.1f} | " + " | ".join(cells) + " |")
-    for label, values in (("training seconds", {k: [sum(t for _, t in r.values()) for r in runs[k]] for k in KINDS}),
-                          ("wall seconds, Start to Done", walls)):
-        h = statistics.mean(values["headless"])
-        cells = [f"{statistics.mean(values[k]):.2f} s, {100 * (statistics.mean(values[k]) / h - 1):+.1f} %"
-                 if values[k] else "not run" for k in ("api", "viewed")]
-        print(f"| all: {label} | | {h:.2f} s | " + " | ".join(cells) + " |")
+    print(report(runs, spec, args, (load_start, os.getloadavg()[0])))
     return 0
 
 

@@ -9,6 +9,7 @@ each handler below it returns its outputs by name ({component: value}).
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import time
@@ -21,9 +22,9 @@ import torch
 from intcore.defaults import defaults_for
 from intcore.device import resolve_device
 from intcore.modalities import load_signal
-from intcore.samplers import RATIO_SCHEDULES, SAMPLERS, make_sampler, sampler_options
+from intcore.samplers import RATIO_SCHEDULES, SAMPLERS
 from intcore.signals import Signal, SignalError
-from intcore.trainer import TrainConfig
+from intcore.spec import make_spec as make_run_spec
 
 from .live import LiveView, column_head, plotly_js, race_chart
 from .results import write_results
@@ -339,7 +340,8 @@ class ComparisonTab:
     # ------------------------------------------------------------------------------------ the race
 
     def make_spec(self, session: Session, path: str | None, v: dict[str, Any]) -> JobSpec:
-        """The settings (by name) -> a validated JobSpec; bad settings raise gr.Error (shown on the page)."""
+        """The settings (by name) -> a RunSpec (the names the CLI and the bench use) -> a validated JobSpec;
+        bad settings raise gr.Error (shown on the page)."""
         if not path:
             raise gr.Error("Choose a preset or upload a file first.")
         names = [v[f"sampler_{i + 1}"] for i in range(MAX_COLUMNS) if v.get(f"sampler_{i + 1}", NONE) not in (NONE, None)]
@@ -347,22 +349,23 @@ class ComparisonTab:
             raise gr.Error(f"Pick 2 to {MAX_COLUMNS} samplers to race (got {len(names)}).")
         if len(set(names)) != len(names):
             raise gr.Error(f"Pick different samplers for the columns (got {', '.join(names)}).")
-        given = {"ratio": v["ratio"], "schedule": None if v["schedule"] == "default" else v["schedule"],
-                 "interval": None if v["interval"] == "default" else v["interval"]}
-        seconds = v["budget"] == "seconds"
+        budget = "seconds" if v["budget"] == "seconds" else "steps"
         try:
+            run = make_run_spec(
+                path, modality=self.tab.modality, device=self.device, samplers=names,
+                ratio=v["ratio"], schedule=None if v["schedule"] == "default" else v["schedule"],
+                interval=None if v["interval"] == "default" else v["interval"], **{budget: v["amount"]},
+                lr=v["lr"], width=v["width"], hidden_layers=v["depth"], first_w0=v["w0"], seed=v["seed"],
+                eval_every=v["eval_every"])
+            # The working size: 0 or empty means no limit (the loader's None), not the device's default.
+            run.signal = dataclasses.replace(run.signal, options={**run.signal.options,
+                                                                  **self.tab.load_options(v["size"])})
             signal = self.load(session, path, v["size"])
-            samplers = {n: make_sampler(n, **{k: x for k, x in given.items() if x is not None and k in sampler_options(n)})
-                        for n in names}
-            model = self.defaults.model.replace(width=int(v["width"]), hidden_layers=int(v["depth"]),
-                                                first_w0=float(v["w0"]))
-            config = TrainConfig(steps=None if seconds else int(v["amount"]),
-                                 seconds=float(v["amount"]) if seconds else None, lr=float(v["lr"]),
-                                 eval_every=int(v["eval_every"]), seed=int(v["seed"]), device=str(self.device))
+            samplers = run.build_samplers()
         except (SignalError, ValueError, KeyError, TypeError) as exc:
             raise gr.Error(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from None
-        return JobSpec(signal=signal, samplers=samplers, model=model, config=config,
-                       target=float(v["target"]) if v["target"] else None)
+        return JobSpec(signal=signal, samplers=samplers, model=run.model, config=run.train,
+                       target=float(v["target"]) if v["target"] else None, run=run)
 
     def start_race(self, values: dict, request: gr.Request) -> dict:
         """Start (or queue) a race for this page; the timer shows it from here on."""

@@ -26,6 +26,8 @@ def write_results(job: Job, folder: Path, tab: ModalityTab) -> list[str]:
         if snap is not None and snap.reconstruction is not None:
             paths.append(tab.export(snap.reconstruction, signal, folder / f"{stem}-{method}"))
     status = job.status()
+    if job.spec.run is not None:
+        status["spec"] = job.spec.run.to_dict()
     curves = [r for r in (job.results[m] for m in job.methods) if r.curve]
     if curves:
         paths.append(write_curves_csv(curves, folder / f"{stem}-curves.csv"))

@@ -34,6 +34,7 @@ from intcore.modalities import get_modality
 from intcore.runs import RunResult, default_target, interleave, time_savings
 from intcore.samplers import Sampler
 from intcore.signals import Signal
+from intcore.spec import RunSpec
 from intcore.trainer import Snapshot, TrainConfig, Trainer
 
 from .media import Media
@@ -59,6 +60,8 @@ class JobSpec:
     config: TrainConfig
     target: float | None = None
     """fixed quality target; None: the best quality both INT and full batch reached so far"""
+    run: RunSpec | None = None
+    """the run spec these were built from (written into the summary, so `intcore compare --config` reruns it)"""
 
 
 class Job:

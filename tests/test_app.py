@@ -128,10 +128,18 @@ def test_seconds_budget_is_training_time_per_sampler(served):
     client = client_for(url)
     try:
         settings = {**TINY, "budget": "seconds", "amount": 1.0}
-        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **settings, api_name="/compare")
+        status, files = client.predict(picture=gradio_client.handle_file(str(PRESET)), **settings, api_name="/compare")
         assert status["budget"] == {"seconds": 1.0}
         for name, run in status["samplers"].items():
             assert run["done"] and run["train_seconds"] >= 1.0, name
+        # The summary carries the run spec in the CLI's names, so `intcore compare --config` reruns it.
+        from intcore.spec import load_spec_file
+
+        summary = next(Path(f["path"] if isinstance(f, dict) else f) for f in files
+                       if str(f["path"] if isinstance(f, dict) else f).endswith("summary.json"))
+        spec = load_spec_file(summary)
+        assert spec.names == ["int", "full", "random"] and spec.train.seconds == 1.0 and spec.train.steps is None
+        assert (spec.model.width, spec.model.hidden_layers, spec.signal.options) == (16, 2, {"max_side": 24})
     finally:
         client.close()
 
