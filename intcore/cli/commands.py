@@ -10,7 +10,8 @@ from ..modalities import get_modality
 from ..runs import RunResult, default_target, race, time_savings, write_curves_csv, write_json
 from ..signals import Signal, check_file
 from ..spec import RunSpec
-from .options import DEVICE_DEFAULTS, UsageError, add_settings, add_signal_options, spec_from_args
+from ..teach import psnr_for_epsilon
+from .options import DEVICE_DEFAULTS, UsageError, add_settings, add_signal_options, positive_float, spec_from_args
 from .progress import Progress
 
 
@@ -19,6 +20,7 @@ def register(sub: Any) -> None:
     add_signal_options(fit, path_required=False)
     add_settings(fit, defaults=DEVICE_DEFAULTS)
     fit.add_argument("--sampler", default=None, help="sampler name (default int)")
+    _add_stop_options(fit)
     _add_output_options(fit)
     fit.set_defaults(handler=cmd_fit)
 
@@ -26,11 +28,32 @@ def register(sub: Any) -> None:
     add_signal_options(cmp, path_required=False)
     add_settings(cmp, defaults=DEVICE_DEFAULTS)
     cmp.add_argument("--samplers", default=None, help="comma-separated sampler names (default int,full,random)")
-    cmp.add_argument("--target", type=float,
-                     help="quality target in the signal's metric (dB, or IoU for shapes): each sampler stops there "
-                          "and is timed to it; default: train the whole budget, time to the best both int and full reached")
+    _add_stop_options(cmp)
     _add_output_options(cmp)
     cmp.set_defaults(handler=cmd_compare)
+
+
+def _add_stop_options(p: argparse.ArgumentParser) -> None:
+    stop = p.add_mutually_exclusive_group()
+    stop.add_argument("--target", type=float,
+                      help="quality target in the signal's metric (dB, or IoU for shapes): each sampler stops there "
+                           "and is timed to it; default: train the whole budget, time to the best both int and full reached")
+    stop.add_argument("--epsilon", type=positive_float,
+                      help="Algorithm 1's stop rule: stop once ‖f(x) − f*(x)‖₂ over all N coordinates (and channels) "
+                           "is below this; the same as a PSNR target of 10·log10(range²·N·c / ε²) (not for shapes)")
+
+
+def _epsilon_target(args: argparse.Namespace, spec: RunSpec, signal: Signal) -> None:
+    """--epsilon ε -> the equivalent PSNR target on this signal (said on stderr)."""
+    epsilon = getattr(args, "epsilon", None)
+    if epsilon is None:
+        return
+    modality = get_modality(signal.modality)
+    if modality.metric != "psnr":
+        raise UsageError(f"--epsilon needs a PSNR signal; {signal.modality} is scored by {modality.metric} (use --target)")
+    spec.target = psnr_for_epsilon(epsilon, signal.n, signal.out_features, modality.data_range)
+    print(f"note: ε = {epsilon:g} over {signal.n} × {signal.out_features} values is a PSNR target of "
+          f"{spec.target:.2f} dB", file=sys.stderr)
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -45,6 +68,7 @@ def _load(args: argparse.Namespace, samplers: list[str] | None) -> tuple[RunSpec
         check_file(args.path)  # "no such file" before anything is guessed from the name
     spec = spec_from_args(args, samplers)
     signal = spec.load_signal()
+    _epsilon_target(args, spec, signal)
     for note in signal.metadata.get("notices", []):
         print(f"note: {note}", file=sys.stderr)
     return spec, signal
