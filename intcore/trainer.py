@@ -246,7 +246,8 @@ class Trainer:
         """What the sampler may look at for step `step` (see SelectionContext)."""
         return SelectionContext(step=step, progress=progress, n=coords.shape[0], score=lambda: self._errors(coords, values),
                                 generator=generator, device=self.device, coords=coords, values=values,
-                                grid_shape=tuple(self.signal.shape), modality=self.signal.modality, model=self.model)
+                                grid_shape=tuple(self.signal.shape), modality=self.signal.modality, model=self.model,
+                                score_at=lambda idx: self._errors(coords[idx], values[idx]))
 
     def _warm_up(self, coords: torch.Tensor, values: torch.Tensor, generator: torch.Generator,
                  optimizer: torch.optim.Optimizer) -> None:

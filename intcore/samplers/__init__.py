@@ -20,7 +20,7 @@ from .base import (
     weighted_loss,
 )
 from .uniform import FullSampler, RandomSampler  # noqa: I001  (registration order = listing order)
-from .int import IntSampler, MixSampler, OfficialIntSampler, ProgressiveIntSampler
+from .int import IntSampler, MixSampler, OfficialIntSampler, PoolIntSampler, ProgressiveIntSampler
 from .nint import NintSampler, ntk_scores
 from .evos import EvosSampler
 from .soft import SoftSampler
@@ -28,6 +28,6 @@ from .edge import EdgeSampler
 
 __all__ = [
     "INCREMENTAL_INTERVALS", "RATIO_SCHEDULES", "SAMPLERS", "EdgeSampler", "EvosSampler", "FullSampler", "IntSampler", "MixSampler", "NintSampler",
-    "OfficialIntSampler", "ProgressiveIntSampler", "RandomSampler", "Sampler", "SelectionContext", "SoftSampler", "interval_at",
+    "OfficialIntSampler", "PoolIntSampler", "ProgressiveIntSampler", "RandomSampler", "Sampler", "SelectionContext", "SoftSampler", "interval_at",
     "make_sampler", "ntk_scores", "parse_interval", "sampler_options", "subset_size", "weighted_loss",
 ]

@@ -29,7 +29,8 @@ class SelectionContext:
     """What a sampler may look at when it chooses, and where it may leave per-sample loss weights.
 
     `score()` runs the teacher's no-grad forward pass over all N coordinates and returns their errors
-    (N,); it costs a full forward, so only call it when a new selection is made. `coords`, `values`,
+    (N,); it costs a full forward, so only call it when a new selection is made (`score_at(indices)`
+    scores only those m coordinates, at m/N of the cost). `coords`, `values`,
     `grid_shape`, `modality` and `model` are the signal and the learner itself, for samplers that need
     more than the errors (gradients through the model, a Laplacian or edges on the grid). A sampler
     whose loss terms are not equally weighted sets `weights` to a (k,) tensor aligned with the indices
@@ -47,6 +48,7 @@ class SelectionContext:
     grid_shape: tuple[int, ...] = ()  # the grid of the first prod(grid_shape) coordinates (Signal.shape)
     modality: str = ""
     model: torch.nn.Module | None = None  # the learner (not compiled), for gradients with torch.func
+    score_at: Callable[[torch.Tensor], torch.Tensor] | None = None  # the teacher's errors at some indices only
     weights: torch.Tensor | None = None  # set by the sampler: (k,) loss weights, None for equal weights
 
 
