@@ -19,6 +19,11 @@ from .signals import Signal
 from .trainer import Snapshot, TrainConfig, Trainer
 
 
+FALL_TOLERANCE: dict[str, float] = {"psnr": 1.0, "iou": 0.01}
+"""How far below its own best a run's final quality may end before it is flagged as having fallen
+(1 dB of PSNR, 1 % IoU): a curve that ends well below its peak is unstable training, not a result."""
+
+
 @dataclass
 class RunResult:
     """One method's whole run: its evaluation points and the last snapshot (with the reconstruction)."""
@@ -35,6 +40,16 @@ class RunResult:
     def best_quality(self) -> float:
         return max(s.quality for s in self.curve)
 
+    @property
+    def drop_from_best(self) -> float:
+        """Best quality minus final quality (≥ 0)."""
+        return self.best_quality - self.final.quality
+
+    @property
+    def fell_from_best(self) -> bool:
+        """Whether the final quality ended more than FALL_TOLERANCE of its metric below the run's best."""
+        return self.drop_from_best > FALL_TOLERANCE.get(self.final.metric, 1.0)
+
     def seconds_to(self, target: float) -> float | None:
         """Training seconds at which quality first reached `target`, linearly interpolated between the
         two evaluations around the crossing; None if it never did."""
@@ -48,6 +63,7 @@ class RunResult:
             "train_seconds": round(f.train_seconds, 4),
             f.metric: _finite(f.quality),
             f"best_{f.metric}": _finite(self.best_quality),
+            "fell_from_best": self.fell_from_best,
         }
         if target is not None:
             t = self.seconds_to(target)

@@ -159,3 +159,7 @@ def print_table(results: dict[str, RunResult], target: float, savings: dict[str,
         print(f"{name:<18}{r.final.step:>7}{r.final.train_seconds:>10.2f}{r.final.quality:>9.{digits}f}"
               f"{r.best_quality:>9.{digits}f}{'—' if t is None else f'{t:.2f}':>13}{'' if s is None else f'{s:+.0%}':>9}")
     print(f"target: {target:.{digits}f} {unit} (time saving = 1 − time to target / full batch's time to target)")
+    for name, r in results.items():
+        if r.fell_from_best:
+            print(f"warning: {name} ended {r.drop_from_best:.{digits}f} {unit or metric} below its best "
+                  f"(unstable training: try a lower --lr or --lr-schedule cosine)")
