@@ -177,6 +177,7 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
     report["wall_seconds"] = round(time.perf_counter() - wall0, 1)
     report["jobs"] = {"total": len(all_jobs), "done_before": done_before, "run_now": len(todo), "failed": len(failed)}
     finished = []
+    where = {p.row: p.where for p in plans if not isinstance(p, tuple)}
     for row in [p.row if not isinstance(p, tuple) else p[0] for p in plans]:
         if row in skipped:
             report["rows"][row] = {"skipped": skipped[row]}
@@ -187,7 +188,7 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
         if not row_jobs:
             report["rows"][row] = {"failed": row_failed or [{"signal": "-", "seed": "-", "error": "no job finished"}]}
             continue
-        report["rows"][row] = row_report(row, row_jobs, row_failed, names, dataset, args)
+        report["rows"][row] = row_report(row, row_jobs, row_failed, names, where[row])
     table = write_reports(report, finished, out)
     print(table)
     print(f"wrote {out}/table.md, results.json, results.csv, curves.csv, curves.svg ({report['wall_seconds']:.0f} s wall)")
@@ -196,7 +197,7 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def row_report(row: str, row_jobs: list[dict[str, Any]], row_failed: list[dict[str, Any]], names: list[str],
-               dataset: bool, args: argparse.Namespace) -> dict[str, Any]:
+               where: str) -> dict[str, Any]:
     """One row of results.json: where its signals come from, its settings (from the first job's spec),
     the summary over its jobs, and every job's numbers (curves left to curves.csv)."""
     from ..modalities import get_modality
@@ -205,8 +206,7 @@ def row_report(row: str, row_jobs: list[dict[str, Any]], row_failed: list[dict[s
     spec = first["spec"]
     metric = get_modality(first["modality"]).metric
     train = spec["train"]
-    source = (f"{len({j['signal'] for j in row_jobs})} {first['modality']} files under {args.dataset}" if dataset
-              else f"{len({j['signal'] for j in row_jobs})} signals" if row != "megapixel" else "a mosaic")
+    source = where
     if first.get("note"):
         source = f"{source}: {first['note']}"
     return {

@@ -23,6 +23,8 @@ def _q(x: float | None, metric: str) -> str:
 
 def _quality(e: dict[str, Any], key: str, metric: str) -> str:
     unit = "% IoU" if metric == "iou" else "dB"
+    if e[key + "_mean"] is None:
+        return "—"
     return f"{_q(e[key + '_mean'], metric)} ± {_q(e[key + '_std'], metric)} {unit}"
 
 
@@ -84,7 +86,8 @@ def markdown_table(report: dict[str, Any]) -> str:
             lines.append("| " + " | ".join(cells) + " |")
 
     if done:
-        lines += ["", "Quality at equal time (each job at the shortest run's training time):", "",
+        lines += ["", "Quality at equal time (each job at the shortest run's training time; — where a run had no "
+                  "evaluation yet by then, as with short step budgets):", "",
                   "| modality | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
         for row, r in done.items():
             cells = [row] + ["n/a" if "not_applicable" in r["summary"][n] else

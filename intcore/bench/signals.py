@@ -179,7 +179,8 @@ def plan_dataset(folder: Path, modalities: list[str] | None, max_signals: int | 
     for modality, files in dataset_files(folder, modalities).items():
         files = files[:max_signals] if max_signals else files
         sources = [SignalSource(name=str(p.relative_to(folder)), path=p) for p in files]
-        plans.append(RowPlan(modality, modality, sources, f"{len(files)} {modality} files under {folder}"))
+        plural = "" if len(files) == 1 else "s"
+        plans.append(RowPlan(modality, modality, sources, f"{len(files)} {modality} file{plural} under {folder}"))
     return plans
 
 
