@@ -87,6 +87,16 @@ def build_app(device: str = "auto", max_jobs: int = 2, workdir: Path | None = No
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False,
            **kwargs: Any) -> Any:
     """Launch with the app's CSS and limits (Gradio 6 takes css/theme in launch())."""
+    table = getattr(app, "session_table", None)
+    if table is not None and not getattr(app, "pages_tracked", False):
+        # A page's sessions live until the page goes (unload); sessions no page opened (API scripts)
+        # are closed by the table's sweep once unused (demo.session).
+        def page_opened(request: gr.Request) -> None:
+            table.attach_page(request.session_hash)
+
+        with app:
+            app.load(page_opened, None, None, api_visibility="private")
+        app.pages_tracked = True  # type: ignore[attr-defined]
     return app.queue(default_concurrency_limit=None).launch(
         server_name=host, server_port=port, share=share, css=CSS, show_error=True,
         max_file_size=f"{2 * MAX_UPLOAD_MB}mb", **kwargs,

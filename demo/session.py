@@ -7,11 +7,16 @@ sampler's training time includes another's. Pause and stop are `threading.Event`
 before every step, so both act within one step.
 
 `SessionTable` is the app's only mutable global state: browser session -> `Session` (its job, its view
-choices, its folder of files), plus the jobs waiting for one of the `max_jobs` slots.
+choices, its folder of files), plus the jobs waiting for one of the `max_jobs` slots. It also cleans up
+after those who leave: a page's sessions close when Gradio reports the page gone (unload); a session
+without a page (a script calling the API) closes `LEASE_SECONDS` after anyone last asked about it (its
+stream polls it every `REFRESH_SECONDS` while the race runs); and when the sessions' files together pass
+`max_temp_bytes`, the files of the sessions that finished longest ago are dropped first.
 """
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 import gc
 import logging
@@ -47,6 +52,12 @@ REFRESH_SECONDS = 0.5
 MAX_GIF_FRAMES = 120
 """selection masks kept for the GIF; past this, every other one is dropped and the stride doubles"""
 JOIN_SECONDS = 5.0
+LEASE_SECONDS = 4.0
+"""a session without a page is closed (job stopped, files deleted) once nobody has asked about it for this
+long: an API client's race is cleaned up within seconds of its end, or of the client going away"""
+SWEEP_SECONDS = 1.0
+MAX_TEMP_BYTES = 2 * 2**30
+"""default cap on the sessions' files (uploads, live frames, downloads) all together"""
 
 
 @dataclass
@@ -88,6 +99,10 @@ class Job:
         self.error: str | None = None
         self.thread: threading.Thread | None = None
         self.started_at: float | None = None
+        self.finished_at: float | None = None
+        """when it ended, by the session table's clock (set by the table)"""
+        self.owner: str | None = None
+        """the key of the session that submitted it (set by SessionTable.submit)"""
         self._finished = threading.Event()
         self._lock = threading.Lock()
 
@@ -147,9 +162,12 @@ class Job:
 
     def _run(self, on_exit: Callable[["Job"], None]) -> None:
         spec = self.spec
+        trainers: list[Trainer] = []
         try:
+            # Samplers keep device tensors between steps (INT's selection, EVOS's survivors): the race uses
+            # copies, so nothing on the device outlives it through the spec this job keeps for its viewers.
             trainers = [
-                Trainer(spec.signal, sampler, model=spec.model, config=self.config, method=method,
+                Trainer(spec.signal, copy.deepcopy(sampler), model=spec.model, config=self.config, method=method,
                         stop_event=self.stop_event, pause_event=self.pause_event)
                 for method, sampler in spec.samplers.items()
             ]
@@ -159,7 +177,7 @@ class Job:
             log.exception("job %s failed", self.id)
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
-            trainers = []  # drop the models before freeing the device's cache
+            trainers.clear()  # drop the models, optimisers and samplers before freeing the device's cache
             free_device_memory(self.device)
             self._finished.set()
             on_exit(self)
@@ -247,10 +265,13 @@ class Job:
 
 
 def free_device_memory(device: torch.device) -> None:
-    """Give the memory of finished trainers back (the GPU's cache too)."""
+    """Give the memory of finished trainers back: collect them (models and optimisers can sit in reference
+    cycles), then hand the caching allocator's free blocks back to the GPU."""
     gc.collect()
     if device.type == "cuda" and torch.cuda.is_available():
-        torch.cuda.empty_cache()
+        with torch.cuda.device(device):
+            torch.cuda.synchronize()  # kernels still queued may use blocks the cache would release
+            torch.cuda.empty_cache()
 
 
 class FrameStore:
@@ -296,6 +317,8 @@ class Session:
     """the live view's memory of what this page shows (demo.live)"""
     loaded: dict[tuple, Signal] = field(default_factory=dict)
     """the chosen signal, loaded once: (file, loader options) -> Signal (only the latest is kept)"""
+    seen: float = 0.0
+    """when anyone last asked about this session (the table's clock)"""
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -304,18 +327,29 @@ class Session:
 
 class SessionTable:
     """browser session -> Session, and the queue: at most `max_jobs` jobs train at once, the others
-    wait in arrival order."""
+    wait in arrival order. A background sweep (every `sweep_seconds`; None: only when `sweep()` is
+    called) closes sessions nobody uses any more and keeps the files under `max_temp_bytes`."""
 
-    def __init__(self, max_jobs: int = 2, root: Path | None = None) -> None:
+    def __init__(self, max_jobs: int = 2, root: Path | None = None, max_temp_bytes: int = MAX_TEMP_BYTES,
+                 lease_seconds: float = LEASE_SECONDS, sweep_seconds: float | None = SWEEP_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if max_jobs < 1:
             raise ValueError(f"max_jobs must be at least 1, got {max_jobs}")
         self.max_jobs = max_jobs
         self.root = Path(root or tempfile.mkdtemp(prefix="int-studio-"))
         self.root.mkdir(parents=True, exist_ok=True)
+        self.max_temp_bytes = max_temp_bytes
+        self.lease_seconds = lease_seconds
+        self.clock = clock
         self._sessions: dict[str, Session] = {}
+        self._pages: set[str] = set()
         self._running: set[Job] = set()
         self._waiting: list[Job] = []
         self._lock = threading.RLock()
+        self._closed = threading.Event()
+        if sweep_seconds is not None:
+            threading.Thread(target=self._sweep_forever, args=(sweep_seconds,), name="int-session-sweep",
+                             daemon=True).start()
 
     @staticmethod
     def key(session_hash: str | None, tab: str) -> str:
@@ -326,16 +360,32 @@ class SessionTable:
             if key not in self._sessions:
                 # A random folder name: the folder is served statically, so it must not be guessable.
                 self._sessions[key] = Session(key=key, folder=self.root / uuid.uuid4().hex)
-            return self._sessions[key]
+            session = self._sessions[key]
+            session.seen = self.clock()
+            return session
 
     def get(self, key: str) -> Session | None:
         with self._lock:
-            return self._sessions.get(key)
+            session = self._sessions.get(key)
+            if session is not None:
+                session.seen = self.clock()
+            return session
+
+    def sessions(self) -> list[Session]:
+        with self._lock:
+            return list(self._sessions.values())
+
+    def attach_page(self, session_hash: str | None) -> None:
+        """A browser page opened (Gradio's load event): its sessions live until the page goes (unload),
+        however long it sits idle."""
+        with self._lock:
+            self._pages.add(session_hash or "anonymous")
 
     def submit(self, key: str, spec: JobSpec) -> Job:
         """Start (or queue) a new job for this session; its previous job, if any, is stopped."""
         session = self.session(key)
         job = Job(spec)
+        job.owner = key
         with self._lock:
             old = session.job
             session.job = job
@@ -346,8 +396,12 @@ class SessionTable:
         return job
 
     def queue_position(self, job: Job) -> int | None:
-        """1 for the next job to start, None if it is not waiting."""
+        """1 for the next job to start, None if it is not waiting. Asking counts as using the job's
+        session (a stream that polls this keeps its session alive)."""
         with self._lock:
+            owner = self._sessions.get(job.owner) if job.owner else None
+            if owner is not None and owner.job is job:
+                owner.seen = self.clock()
             return self._waiting.index(job) + 1 if job in self._waiting else None
 
     def running(self) -> list[Job]:
@@ -381,16 +435,64 @@ class SessionTable:
         """Close every tab's session of one browser session (Gradio's unload event)."""
         prefix = f"{session_hash or 'anonymous'}/"
         with self._lock:
+            self._pages.discard(session_hash or "anonymous")
             keys = [k for k in self._sessions if k.startswith(prefix)]
         for k in keys:
             self.close(k)
 
     def shutdown(self) -> None:
+        self._closed.set()
         with self._lock:
             keys = list(self._sessions)
         for k in keys:
             self.close(k)
         shutil.rmtree(self.root, ignore_errors=True)
+
+    # ------------------------------------------------------------ cleaning up after those who left
+
+    def sweep(self) -> None:
+        """Close the sessions without a page that nobody asked about for `lease_seconds`, then, while
+        the files pass `max_temp_bytes`, drop the files of finished sessions, longest finished first."""
+        now = self.clock()
+        with self._lock:
+            gone = [s.key for s in self._sessions.values()
+                    if s.key.split("/", 1)[0] not in self._pages and now - s.seen > self.lease_seconds]
+        for key in gone:
+            log.info("closing session %s: no page, unused for %.0f s", key, self.lease_seconds)
+            self.close(key)
+        self._cap_temp_bytes()
+
+    def temp_bytes(self) -> int:
+        """Bytes of every file under the table's folder (sessions, previews, thumbnails)."""
+        return sum(_folder_bytes(self.root).values())
+
+    def _cap_temp_bytes(self) -> None:
+        sizes = _folder_bytes(self.root)
+        total = sum(sizes.values())
+        if total <= self.max_temp_bytes:
+            return
+        with self._lock:
+            idle = [s for s in self._sessions.values() if s.job is None or s.job.finished]
+        idle.sort(key=lambda s: s.job.finished_at if s.job is not None and s.job.finished_at is not None else s.seen)
+        for session in idle:
+            if total <= self.max_temp_bytes:
+                break
+            held = sizes.get(session.folder.name, 0)
+            if held == 0:
+                continue
+            log.warning("temp files over %d bytes: dropping the %d bytes of finished session %s",
+                        self.max_temp_bytes, held, session.key)
+            shutil.rmtree(session.folder, ignore_errors=True)
+            session.folder.mkdir(parents=True, exist_ok=True)
+            session.loaded.clear()
+            total -= held
+
+    def _sweep_forever(self, every: float) -> None:
+        while not self._closed.wait(every):
+            try:
+                self.sweep()
+            except Exception:  # the sweep must outlive any one bad folder
+                log.exception("session sweep failed")
 
     def _retire(self, job: Job) -> None:
         with self._lock:
@@ -409,8 +511,24 @@ class SessionTable:
 
     def _on_exit(self, job: Job) -> None:
         with self._lock:
+            job.finished_at = self.clock()
             self._running.discard(job)
             self._schedule()
+
+
+def _folder_bytes(root: Path) -> dict[str, int]:
+    """Bytes under each top-level entry of `root` (files that vanish while counting are skipped)."""
+    sizes: dict[str, int] = {}
+    for top in list(root.iterdir()) if root.exists() else []:
+        total = 0
+        for path in top.rglob("*") if top.is_dir() else [top]:
+            try:
+                if path.is_file():
+                    total += path.stat().st_size
+            except OSError:
+                pass
+        sizes[top.name] = total
+    return sizes
 
 
 def _num(x: float) -> float | None:

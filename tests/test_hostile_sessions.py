@@ -1,0 +1,241 @@
+"""Leaving and cleaning up: sessions that raced through the plain REST API (no page, so no unload event)
+are closed soon after their race ends or their client goes away; the sessions' files stay under a cap,
+the longest-finished dropped first; a finished job keeps nothing on the device; one user cannot stop,
+read or download another's job.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
+
+gr = pytest.importorskip("gradio")
+gradio_client = pytest.importorskip("gradio_client")
+httpx = pytest.importorskip("httpx")
+
+from demo.session import LEASE_SECONDS, JobSpec, SessionTable  # noqa: E402
+from intcore.models import ModelConfig  # noqa: E402
+from intcore.modalities import load_signal  # noqa: E402
+from intcore.samplers import make_sampler  # noqa: E402
+from intcore.trainer import TrainConfig, Trainer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESET = ROOT / "assets" / "images" / "camera.png"
+SETTINGS = dict(sampler_1="int", sampler_2="full", sampler_3="none", sampler_4="none", ratio=0.2,
+                schedule="default", interval="default", budget="steps", amount=10, lr=1e-3, width=8, depth=1, w0=30,
+                seed=0, eval_every=2, size=16, target=0)
+ORDER = ["picture", *SETTINGS]
+"""the compare endpoint's inputs, in order (the REST API takes a list)"""
+
+
+def wait_for(condition, timeout: float = 20.0, every: float = 0.1) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(every)
+    return condition()
+
+
+def tiny_spec(steps: int = 10) -> JobSpec:
+    return JobSpec(signal=load_signal(PRESET, max_side=12),
+                   samplers={"int": make_sampler("int"), "full": make_sampler("full")},
+                   model=ModelConfig(width=8, hidden_layers=1),
+                   config=TrainConfig(steps=steps, lr=1e-3, eval_every=5, seed=0, device="cpu"))
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# ---------------------------------------------------------------- through the plain REST API
+
+
+def rest_upload(url: str, path: Path) -> dict:
+    with open(path, "rb") as fh:
+        r = httpx.post(f"{url}gradio_api/upload", files={"files": (path.name, fh, "image/png")}, timeout=30)
+    r.raise_for_status()
+    return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}}
+
+
+def rest_compare(url: str, **settings):
+    """POST /gradio_api/call/compare as curl would: (event id, the SSE stream's response context)."""
+    picture = rest_upload(url, PRESET)
+    values = {**SETTINGS, **settings, "picture": picture}
+    r = httpx.post(f"{url}gradio_api/call/compare", json={"data": [values[k] for k in ORDER]}, timeout=30)
+    r.raise_for_status()
+    event_id = r.json()["event_id"]
+    return httpx.stream("GET", f"{url}gradio_api/call/compare/{event_id}", timeout=120)
+
+
+def sessions_and_folders(app) -> tuple[list, list[Path]]:
+    table = app.session_table
+    return table.sessions(), [p for p in table.root.iterdir() if p.is_dir() and len(p.name) == 32]
+
+
+def test_rest_race_is_cleaned_up_after_it_ends(served):
+    app, url = served
+    with rest_compare(url) as stream:
+        events = [line for line in stream.iter_lines() if line.startswith("event:")]
+    assert events[-1] == "event: complete", events
+    sessions, folders = sessions_and_folders(app)
+    assert sessions and folders, "the race left no session to clean up (nothing tested)"
+    ended = time.monotonic()
+    assert wait_for(lambda: sessions_and_folders(app) == ([], []), timeout=10), sessions_and_folders(app)
+    assert time.monotonic() - ended < 10
+    assert app.session_table.running() == []
+
+
+def test_rest_client_that_leaves_mid_race_has_its_job_stopped(served):
+    app, url = served
+    with rest_compare(url, amount=100_000) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:") and '"samplers"' in line and '"step": 0' not in line:
+                break  # the race is running: now hang up
+    sessions, _ = sessions_and_folders(app)
+    jobs = [s.job for s in sessions if s.job is not None]
+    assert jobs and not jobs[0].finished
+    left = time.monotonic()
+    assert wait_for(lambda: jobs[0].finished and sessions_and_folders(app) == ([], []), timeout=15)
+    assert time.monotonic() - left < 15
+    assert jobs[0].state == "stopped"
+
+
+def test_a_page_session_outlives_the_lease(served):
+    """A page (Gradio's load event ran for it) keeps its session while idle: only unload closes it."""
+    app, url = served
+    table = app.session_table
+    table.attach_page("page-1")
+    session = table.session(table.key("page-1", "image"))
+    (session.folder / "kept.txt").write_text("mine")
+    time.sleep(LEASE_SECONDS + 2.5)  # two sweeps past the lease
+    assert table.get(session.key) is session and (session.folder / "kept.txt").exists()
+    table.close_browser("page-1")
+    assert table.get(session.key) is None and not session.folder.exists()
+
+
+# ---------------------------------------------------------------- the sweep, with an injected clock
+
+
+def test_sweep_closes_unused_sessions_without_a_page(tmp_path):
+    clock = FakeClock()
+    table = SessionTable(root=tmp_path, lease_seconds=4, sweep_seconds=None, clock=clock)
+    try:
+        api = table.session("api/image")
+        table.attach_page("tab")
+        page = table.session("tab/image")
+        job = table.submit("poller/image", tiny_spec(steps=100_000))
+        clock.now += 3
+        table.sweep()
+        assert {s.key for s in table.sessions()} == {"api/image", "tab/image", "poller/image"}
+        table.queue_position(job)  # a stream polling its job keeps the session in use
+        clock.now += 3
+        table.sweep()
+        assert {s.key for s in table.sessions()} == {"tab/image", "poller/image"}
+        assert not api.folder.exists() and page.folder.exists()
+        clock.now += 5
+        table.sweep()
+        assert {s.key for s in table.sessions()} == {"tab/image"}
+        assert job.wait(10) and job.state == "stopped"
+    finally:
+        table.shutdown()
+
+
+def test_temp_cap_drops_the_longest_finished_sessions_first(tmp_path):
+    clock = FakeClock()
+    table = SessionTable(root=tmp_path, max_temp_bytes=2_500_000, sweep_seconds=None, clock=clock,
+                         lease_seconds=1e9)
+    try:
+        finished = []
+        for name in ("first", "second", "third"):
+            job = table.submit(f"{name}/image", tiny_spec(steps=5))
+            assert job.wait(60)
+            finished.append(table.get(f"{name}/image"))
+            clock.now += 10
+        running = table.submit("running/image", tiny_spec(steps=100_000))
+        running.toggle_pause()  # paused, not finished: its files must stay
+        for session in [*finished, table.get("running/image")]:
+            (session.folder / "frames.bin").write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
+        assert table.temp_bytes() >= 4_000_000
+        table.sweep()
+        left = {s.key.split("/")[0]: (s.folder / "frames.bin").exists() for s in table.sessions()}
+        assert left == {"first": False, "second": False, "third": True, "running": True}
+        assert table.temp_bytes() <= 2_500_000
+        assert all(s.folder.is_dir() for s in table.sessions())  # emptied, still usable
+    finally:
+        table.shutdown()
+
+
+# ---------------------------------------------------------------- memory of a finished job
+
+
+def test_a_finished_job_keeps_no_trainer_and_no_sampler_state(tmp_path):
+    table = SessionTable(root=tmp_path, sweep_seconds=None)
+    try:
+        job = table.submit("a/image", tiny_spec(steps=12))
+        assert job.wait(60) and job.state == "done"
+        gc.collect()
+        alive = [o for o in gc.get_objects() if isinstance(o, Trainer) and o.stop_event is job.stop_event]
+        assert alive == []
+        for sampler in job.spec.samplers.values():  # the spec's samplers never ran: they hold no tensors
+            assert not [k for k, v in vars(sampler).items() if isinstance(v, torch.Tensor)]
+    finally:
+        table.shutdown()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_finished_job_gives_its_gpu_memory_back(tmp_path):
+    table = SessionTable(root=tmp_path, sweep_seconds=None)
+    try:
+        torch.cuda.synchronize()
+        baseline = torch.cuda.memory_allocated()
+        spec = tiny_spec(steps=20)
+        spec.config = TrainConfig(steps=20, lr=1e-3, eval_every=5, seed=0, device="cuda")
+        job = table.submit("gpu/image", spec)
+        assert job.wait(120) and job.state == "done", job.error
+        assert torch.cuda.memory_allocated() == baseline
+        assert torch.cuda.memory_reserved() <= baseline + 2 * 2**20
+    finally:
+        table.shutdown()
+
+
+# ---------------------------------------------------------------- one user cannot touch another's job
+
+
+def test_one_client_cannot_stop_read_or_download_another_clients_job(served):
+    app, url = served
+    alice = gradio_client.Client(url, verbose=False, download_files=False)
+    mallory = gradio_client.Client(url, verbose=False, download_files=False)
+    try:
+        race = alice.submit(picture=gradio_client.handle_file(str(PRESET)), **{**SETTINGS, "amount": 100_000},
+                            api_name="/compare")
+        assert wait_for(lambda: len(race.outputs()) >= 2, timeout=60)
+        job = app.session_table.get(app.session_table.key(alice.session_hash, "image")).job
+        mallory.predict(api_name="/stop")
+        mallory.predict(api_name="/pause")
+        assert not isinstance(mallory.predict(api_name="/downloads"), list)  # nothing: a warning, no files
+        time.sleep(1.0)
+        assert job.state == "running"
+        alice.predict(api_name="/stop")
+        status, files = race.result(timeout=60)
+        assert status["state"] == "stopped"
+        folder = app.session_table.get(app.session_table.key(alice.session_hash, "image")).folder
+        assert all(Path(f["path"] if isinstance(f, dict) else f).is_relative_to(folder) for f in files)
+        assert len(folder.name) == 32  # a random folder name: another user cannot guess where the files are
+    finally:
+        alice.close()
+        mallory.close()
