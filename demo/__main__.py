@@ -1,21 +1,76 @@
-"""`python -m demo`: start the INT Studio app on this machine (never a public link unless --share)."""
+"""`python -m demo`: start the INT Studio app on this machine.
+
+Safe by default: it listens on 127.0.0.1 (this machine only) unless `--host` says otherwise, and then
+says that anyone on that network can use it; no public link unless `--share`; `--auth user:password`
+puts a login in front of it (for a classroom server).
+"""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m demo", description="INT Studio: watch INT, full batch and random sampling fit a signal, live.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"demo: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _auth(text: str) -> tuple[str, str]:
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise argparse.ArgumentTypeError("give it as user:password (both non-empty)")
+    return user, password
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_notice(host: str, share: bool, auth: bool) -> list[str]:
+    """What the chosen address and link mean for who can use this machine (printed at start)."""
+    lines = []
+    if not is_loopback(host):
+        lines.append(f"note: listening on {host}: anyone who can reach this machine on that network can use it "
+                     "(its CPU/GPU time and the files uploaded to it)" + ("" if auth else "; --auth user:password adds a login"))
+    if share:
+        lines.append("note: --share opens a public gradio.live link: anyone on the internet with the link can use "
+                     "this machine" + ("" if auth else "; --auth user:password adds a login"))
+    return lines
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = OneLineParser(prog="python -m demo", description="INT Studio: watch INT, full batch and random sampling fit a signal, live.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every network it is on)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--max-jobs", type=int, default=2, help="comparisons that train at once; later ones queue (default 2)")
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    p.add_argument("--auth", type=_auth, metavar="USER:PASSWORD", help="ask for this user name and password first")
+    p.add_argument("--max-temp-mb", type=int, default=2048,
+                   help="cap on the sessions' files (uploads, live pictures, downloads) together; past it the files "
+                        "of the sessions that finished longest ago are dropped (default 2048)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = build_parser()
     args = p.parse_args(argv)
     if args.max_jobs < 1:
         p.error("--max-jobs must be at least 1")
+    if args.max_temp_mb < 1:
+        p.error("--max-temp-mb must be at least 1")
     # A closed tab is noticed at the next heartbeat: 15 s by default, 3 s here, so its job stops soon.
     os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "3")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,9 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # e.g. --device cuda on a machine without one
         print(f"demo: error: {exc}", file=sys.stderr)
         return 2
+    app.session_table.max_temp_bytes = args.max_temp_mb * 2**20
     print(f"INT Studio on http://{args.host}:{args.port}  (device {args.device}, up to {args.max_jobs} jobs at once; Ctrl+C to quit)", flush=True)
+    for line in exposure_notice(args.host, args.share, args.auth is not None):
+        print(line, flush=True)
     try:
-        launch(app, host=args.host, port=args.port, share=args.share)
+        launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
     finally:
         app.session_table.shutdown()
     return 0
