@@ -55,11 +55,13 @@ def main() -> None:
     ap.add_argument("--lr", type=float)
     ap.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"])
     ap.add_argument("--max-side", type=int)
-    ap.add_argument("--eval-every", type=int, default=10)
+    ap.add_argument("--eval-every", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: on a loaded 2-core machine two threads wait on each other)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     device = torch.device("cpu")
     modality = modality_for_path(args.signal)
     d = defaults_for(modality, device)
@@ -91,7 +93,8 @@ def main() -> None:
     report = {"signal": str(args.signal), "modality": modality, "n": signal.n, "shape": list(signal.shape),
               "seconds": args.seconds, "lr": lr, "lr_schedule": args.lr_schedule, "metric": results["full"].final.metric,
               "target": round(target, 4), "load_before": [round(x, 2) for x in load_before],
-              "load_after": [round(x, 2) for x in load_after], "cpus": os.cpu_count(), "rows": rows}
+              "load_after": [round(x, 2) for x in load_after], "cpus": os.cpu_count(), "threads": args.threads,
+              "eval_every": args.eval_every, "rows": rows}
     unit = "dB" if report["metric"] == "psnr" else "IoU"
     print(f"{args.signal.name} ({modality}, N={signal.n}) {args.seconds:g} s each, lr {lr:g} {args.lr_schedule}; "
           f"target = full's final {target:.3f} {unit}; load {load_before[0]:.1f} -> {load_after[0]:.1f} on {os.cpu_count()} cpus")

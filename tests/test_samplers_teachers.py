@@ -266,3 +266,28 @@ def test_evos_interval_shrinks_over_the_budget_and_the_laplacian_counts():
     s = make_sampler("evos", ratio=0.04, mutation=0.0, laplacian_weight=1.0)  # k = 1
     picked = s.select(context(0, 25, Scorer(errors), grid_shape=(5, 5)))
     assert picked.tolist() == [12]
+
+
+# ---------------------------------------------------------------- int-pool
+
+
+def test_int_pool_scores_only_its_pool_and_keeps_its_largest_errors():
+    n = 500
+    errors = torch.rand(n, generator=torch.Generator().manual_seed(4))
+    full_passes = Scorer(errors)
+    asked: list[torch.Tensor] = []
+
+    def score_at(idx: torch.Tensor) -> torch.Tensor:
+        asked.append(idx)
+        return errors[idx]
+
+    sampler = make_sampler("int-pool", ratio=0.1, pool=0.4, interval=3)
+    picks = [sampler.select(context(step, n, full_passes, seed=step, score_at=score_at)) for step in range(4)]
+    assert full_passes.calls == 0 and len(asked) == 2  # steps 0 and 3, never all N
+    pool = asked[0]
+    assert pool.numel() == 200 and pool.unique().numel() == 200
+    expected = set(pool[torch.topk(errors[pool], 50).indices].tolist())
+    assert set(picks[0].tolist()) == expected
+    assert torch.equal(picks[1], picks[0]) and torch.equal(picks[2], picks[0])  # reused until step 3
+    with pytest.raises(ValueError, match="pool"):
+        make_sampler("int-pool", ratio=0.5, pool=0.3)
