@@ -88,12 +88,15 @@ class PoolIntSampler(Sampler):
     fresh pool of m = ⌈pool·N⌉ coordinates drawn uniformly without replacement (a forward pass over m,
     not N) and the learner trains on the k = ⌈ratio·N⌉ of them with the largest error
     |f(x) − f*(x)|, reused until the next selection. With pool = 1 and interval 1 it is `int`.
-    The teacher's pass costs m/N of INT's, so on a CPU it can win on the clock as well as per step.
+    The teacher's pass costs m/N of INT's and the learner's step half of INT's at 20 %, so on a CPU it
+    can win on the clock as well as per step.
     """
 
     uses_errors = True
 
-    def __init__(self, ratio: float = 0.2, pool: float = 0.5, interval: str | int = "dense") -> None:
+    # Defaults: the k = 10 % largest errors of a 40 % pool, every step: the best of the settings raced
+    # in docs/teachers.md (bench/sweep_teachers.py) on the CPU presets and held-out signals.
+    def __init__(self, ratio: float = 0.1, pool: float = 0.4, interval: str | int = "dense") -> None:
         self.ratio = check_ratio(ratio)
         self.pool = check_ratio(pool)
         if self.pool < self.ratio:
