@@ -26,6 +26,7 @@ from intcore.samplers import RATIO_SCHEDULES, SAMPLERS
 from intcore.signals import Signal, SignalError
 from intcore.spec import make_spec as make_run_spec
 
+from .lecture import LectureView
 from .live import LiveView, column_head, plotly_js, race_chart
 from .results import write_results
 from .session import REFRESH_SECONDS, JobSpec, Session, SessionTable
@@ -126,6 +127,7 @@ class ComparisonTab:
         self.first_key = self.signal_key(first, self.size_default) if first else None
         self.first_signal = load_signal(first, tab.modality, **tab.load_options(self.size_default)) if first else None
         self.first = first
+        self.lecture = LectureView(self) if tab.modality == "image" else None  # step mode, kernel view, links
 
     def build(self) -> None:
         self.layout()
@@ -137,7 +139,7 @@ class ComparisonTab:
         tab, p, d = self.tab, self.tab.prefix, self.defaults
         metric = tab.spec.metric.upper()
         with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=300):  # what to fit, and how
+            with gr.Column(scale=2, min_width=300, elem_id=f"{p}inputs-col"):  # what to fit, and how
                 shown = tab.picture_value(self.first, self.first_signal, self.table.root / "previews") if self.first else None
                 self.picture = tab.picture(shown)
                 self.chosen = gr.State(str(self.first) if self.first else None)
@@ -158,6 +160,8 @@ class ComparisonTab:
                     self.pause = gr.Button("Pause", elem_id=f"{p}pause", scale=1, min_width=80)
                     self.stop = gr.Button("Stop", variant="stop", elem_id=f"{p}stop", scale=1, min_width=80)
                     self.reset = gr.Button("Reset", elem_id=f"{p}reset", scale=1, min_width=80)
+                    if self.lecture:
+                        self.lecture.step_button()
                     self.overlay = gr.Radio(list(OVERLAY_MODES), value=OVERLAY_MODES[0], label="first panel shows",
                                             elem_id=f"{p}overlay-mode", scale=3, min_width=240)
                     self.x_axis = gr.Radio(list(X_AXES), value=X_AXES[0], label="chart x axis", elem_id=f"{p}x-axis",
@@ -174,7 +178,8 @@ class ComparisonTab:
                             panels.append(tab.panels(i + 1))
                         columns.append(column)
                 chart = race_chart(f"{p}psnr-plot", CHART_HEIGHT)
-                # (room for more per-tab views here, under the race)
+                if self.lecture:
+                    self.lecture.layout()
                 table_view = gr.Dataframe(headers=table_headers(tab.spec.metric, tab.spec.metric_unit),
                                           interactive=False, elem_id=f"{p}table", wrap=True)
                 with gr.Row():
@@ -258,6 +263,8 @@ class ComparisonTab:
             radio.change(self.change_view, {self.overlay, self.x_axis}, live.outputs(), **private)
         self.prepare.click(self.prepare_downloads, None, {live.downloads}, api_name=f"{p}downloads",
                            concurrency_limit=None)
+        if self.lecture:
+            self.lecture.wire()
 
     # ------------------------------------------------------------------------------------ choosing the signal
 
@@ -382,6 +389,8 @@ class ComparisonTab:
         session = self.session_for(request)
         named = {name: values[self.settings[name]] for name in SETTINGS}
         spec = self.make_spec(session, values[self.chosen], named)
+        if self.lecture:
+            self.lecture.prepare(session, spec)
         session.overlay, session.x_axis = values[self.overlay], values[self.x_axis]
         job = self.table.submit(session.key, spec)
         return self.live.started(session, job)

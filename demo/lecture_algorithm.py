@@ -58,7 +58,7 @@ def algorithm_html(state: AlgorithmState | None, line: str = "while", *, note: s
 def _values_table(s: AlgorithmState) -> str:
     budget = "time budget" if s.T is None else f"T = {s.T}"
     if s.epsilon is None:
-        eps = "no ε (the run stops at its budget)"
+        eps = "(no ε set: the run stops at its budget)"
     else:
         eps = f"{'≥' if s.error_norm >= s.epsilon else '<'} ε = {_num(s.epsilon)}"
     rest = "—" if math.isnan(s.mean_error_rest) else _num(s.mean_error_rest)

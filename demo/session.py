@@ -73,6 +73,8 @@ class JobSpec:
     """fixed quality target; None: the best quality both INT and full batch reached so far"""
     run: RunSpec | None = None
     """the run spec these were built from (written into the summary, so `intcore compare --config` reruns it)"""
+    listeners: list[Callable[["Job", Snapshot], None]] = field(default_factory=list)
+    """called with every snapshot in the job's thread (lecture mode's recorders); keep them quick"""
 
 
 class Job:
@@ -97,6 +99,8 @@ class Job:
         self.version = 0
         """bumped at every snapshot, so a viewer can tell whether anything changed"""
         self.error: str | None = None
+        self.trainers: dict[str, Trainer] = {}
+        """while the job runs: method -> its Trainer (step mode asks them for single steps)"""
         self.thread: threading.Thread | None = None
         self.started_at: float | None = None
         self.finished_at: float | None = None
@@ -148,6 +152,16 @@ class Job:
         self.pause_event.set()
         return True
 
+    def step(self) -> bool:
+        """Step mode: advance every column by exactly one training step. Only while paused (and
+        running); returns whether the steps were requested."""
+        trainers = list(self.trainers.values())
+        if self.state != "paused" or not trainers:
+            return False
+        for trainer in trainers:
+            trainer.request_steps(1)
+        return True
+
     def start(self, on_exit: Callable[["Job"], None]) -> None:
         self.thread = threading.Thread(target=self._run, args=(on_exit,), name=f"int-job-{self.id}", daemon=True)
         self.started_at = time.time()
@@ -166,18 +180,18 @@ class Job:
         try:
             # Samplers keep device tensors between steps (INT's selection, EVOS's survivors): the race uses
             # copies, so nothing on the device outlives it through the spec this job keeps for its viewers.
-            trainers = [
-                Trainer(spec.signal, copy.deepcopy(sampler), model=spec.model, config=self.config, method=method,
-                        stop_event=self.stop_event, pause_event=self.pause_event)
+            self.trainers = {
+                method: Trainer(spec.signal, copy.deepcopy(sampler), model=spec.model, config=self.config,
+                                method=method, stop_event=self.stop_event, pause_event=self.pause_event)
                 for method, sampler in spec.samplers.items()
-            ]
-            for snap in interleave(trainers):  # fair race: only the running sampler's clock ticks
+            }
+            for snap in interleave(self.trainers.values()):  # fair race: only the running sampler's clock ticks
                 self._record(snap)
         except Exception as exc:  # a crash (e.g. out of memory) must end the job, not the app
             log.exception("job %s failed", self.id)
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
-            trainers.clear()  # drop the models, optimisers and samplers before freeing the device's cache
+            self.trainers = {}  # drop the models, optimisers and samplers before freeing the device's cache
             free_device_memory(self.device)
             self._finished.set()
             on_exit(self)
@@ -190,6 +204,8 @@ class Job:
             if snap.method == self.tracked and snap.selected is not None:
                 self._keep_selection(snap.step, snap.selected)
             self.version += 1
+        for listener in self.spec.listeners:
+            listener(self, snap)
 
     def _keep_selection(self, step: int, selected: np.ndarray) -> None:
         self._seen += 1
@@ -319,6 +335,8 @@ class Session:
     """the chosen signal, loaded once: (file, loader options) -> Signal (only the latest is kept)"""
     seen: float = 0.0
     """when anyone last asked about this session (the table's clock)"""
+    lecture: Any = None
+    """lecture mode's state for this page's latest race (demo.lecture)"""
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

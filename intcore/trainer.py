@@ -288,19 +288,22 @@ class Trainer:
         ratio = 1.0
         selected: torch.Tensor | None = None
         shown = 0  # the step of the latest snapshot
+        single = False  # the current step was requested in step mode
 
         def progress() -> float:
             if cfg.seconds is not None:
                 return min(clock.estimate() / cfg.seconds, 1.0)
             return step / cfg.steps
 
-        def evaluate(done: bool) -> Snapshot:
+        def evaluate(done: bool, stepped: bool = False) -> Snapshot:
             nonlocal best, shown
             shown = step
             pred = self.predict(coords)
             quality = float(self.modality.quality(pred, signal, values))
             best = max(best, quality)
-            want_recon = done or (cfg.recon_every > 0 and step % cfg.recon_every == 0)
+            # Off the evaluation schedule (a pause, a requested step) a viewer wants the picture too.
+            off_schedule = step % cfg.eval_every != 0
+            want_recon = done or (cfg.recon_every > 0 and (step % cfg.recon_every == 0 or off_schedule))
             return Snapshot(
                 method=self.method,
                 step=step,
@@ -314,6 +317,7 @@ class Trainer:
                 done=done,
                 selected=selected.cpu().numpy() if cfg.record_selection and selected is not None else None,
                 reconstruction=self.modality.reconstruct(pred, signal) if want_recon else None,
+                extra={"stepped": True} if stepped else {},
             )
 
         self._warm_up(coords, values, generator, optimizer)
@@ -354,7 +358,7 @@ class Trainer:
             # 3. Look (off the clock) every eval_every steps, and after every step taken in step mode.
             if single or step % cfg.eval_every == 0:
                 clock.stop()
-                yield evaluate(done=False)
+                yield evaluate(done=False, stepped=single)
                 clock.start()
         clock.stop()
-        yield evaluate(done=True)
+        yield evaluate(done=True, stepped=single and step > shown)  # a requested last step not yet shown

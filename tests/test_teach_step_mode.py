@@ -38,6 +38,7 @@ def test_each_requested_step_runs_one_step_and_then_resuming_continues_the_sched
         trainer.request_steps(1)
         snap = snaps.get(timeout=WAIT)
         seen.append(snap.step)
+        assert snap.extra.get("stepped") is True  # viewers can tell a requested step from an evaluation
         assert snap.selected.shape == (signal.n // 4,)  # the step's own selection travels with it
     assert seen == [1, 2, 3]
     assert snaps.empty()
@@ -47,6 +48,7 @@ def test_each_requested_step_runs_one_step_and_then_resuming_continues_the_sched
     rest = []
     while (snap := snaps.get(timeout=WAIT)) is not None:
         rest.append((snap.step, snap.done))
+        assert "stepped" not in snap.extra
     thread.join(WAIT)
     assert rest == [(10, False), (15, False), (20, True)]
 
@@ -103,3 +105,12 @@ def test_a_paused_race_advances_every_column_by_exactly_one_step_per_request(rgb
     while snaps.get(timeout=WAIT) is not None:
         pass
     thread.join(WAIT)
+
+
+def test_a_requested_step_that_ends_the_budget_is_the_final_snapshot(rgb_png):
+    signal = load_image(rgb_png)
+    trainer = Trainer(signal, make_sampler("full"), model=TINY, config=TrainConfig(steps=2, eval_every=5, device="cpu"))
+    trainer.pause()
+    trainer.request_steps(2)
+    snaps = list(trainer.run())
+    assert [(s.step, s.done, s.extra.get("stepped")) for s in snaps] == [(1, False, True), (2, True, True)]
