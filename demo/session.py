@@ -176,7 +176,6 @@ class Job:
 
     def _run(self, on_exit: Callable[["Job"], None]) -> None:
         spec = self.spec
-        trainers: list[Trainer] = []
         try:
             # Samplers keep device tensors between steps (INT's selection, EVOS's survivors): the race uses
             # copies, so nothing on the device outlives it through the spec this job keeps for its viewers.
