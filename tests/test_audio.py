@@ -214,7 +214,11 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("preset", ["melody.wav", "chirp.wav"])
 def test_int_beats_random_at_equal_steps(preset: str) -> None:
     """The teacher's choice matters: from the same weights, INT (20 % rising in ten steps, the schedule
-    this short audio fit needs; top-20 % alone ties random this early) beats a uniform 20 % (deterministic)."""
+    this short audio fit needs; top-20 % alone ties random this early) beats a uniform 20 %. One 40-step
+    race this early is a coin flip either way (each seed moves both by ~1 dB), so the claim is made on
+    the mean over four seeds (deterministic: fixed seeds)."""
+    from statistics import fmean
+
     from intcore.models import ModelConfig
     from intcore.runs import race
     from intcore.samplers import make_sampler
@@ -222,9 +226,13 @@ def test_int_beats_random_at_equal_steps(preset: str) -> None:
 
     sig = load_signal(ROOT / "assets" / "audio" / preset, max_seconds=0.125)
     model = ModelConfig(width=32, hidden_layers=3).replace(**get_modality("audio").default_model)
-    samplers = {"int": make_sampler("int", schedule="step"), "random": make_sampler("random")}
-    results = race(sig, samplers, model, TrainConfig(steps=40, lr=1e-3, eval_every=10, device="cpu"))
-    assert results["int"].best_quality > results["random"].best_quality + 0.5
+    best: dict[str, list[float]] = {"int": [], "random": []}
+    for seed in range(4):
+        samplers = {"int": make_sampler("int", schedule="step"), "random": make_sampler("random")}
+        results = race(sig, samplers, model, TrainConfig(steps=40, lr=1e-3, eval_every=10, device="cpu", seed=seed))
+        for name in best:
+            best[name].append(results[name].best_quality)
+    assert fmean(best["int"]) > fmean(best["random"]) + 0.5, best
 
 
 def test_cli_fit_on_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
