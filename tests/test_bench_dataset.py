@@ -162,8 +162,9 @@ def shape_of(table: str) -> list[tuple[str, int]]:
 
 
 @pytest.mark.slow
-def test_local_ray_gives_the_same_table_as_in_process(dataset, tmp_path):
+def test_local_ray_gives_the_same_table_as_in_process(dataset, tmp_path, monkeypatch):
     ray_or_skip()
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # another cluster's address: --ray alone still starts its own
     args = ["--dataset", str(dataset), "--samplers", "full,random,int", "--seeds", "2"]
     here = bench(tmp_path / "here", *args)
     on_ray = bench(tmp_path / "ray", *args, "--ray", "--workers", "2")
@@ -174,6 +175,13 @@ def test_local_ray_gives_the_same_table_as_in_process(dataset, tmp_path):
     assert len({j["worker"] for j in on_ray["rows"]["image"]["signals"]}) <= 2  # two worker processes at most
     assert {j["worker"] for j in here["rows"]["image"]["signals"]} != {j["worker"] for j in on_ray["rows"]["image"]["signals"]}
     assert on_ray["rows"]["image"]["summary"].keys() == here["rows"]["image"]["summary"].keys()
+
+
+def test_a_cluster_address_nobody_answers_is_one_line(dataset, tmp_path, capsys):
+    ray_or_skip()
+    code = main(["bench", *TINY, "--out", str(tmp_path / "out"), "--dataset", str(dataset), "--ray", "127.0.0.1:1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("intcore: error: --ray 127.0.0.1:1: no Ray cluster answers")
 
 
 def test_missing_ray_is_one_line(dataset, tmp_path, monkeypatch, capsys):

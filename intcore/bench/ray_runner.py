@@ -33,6 +33,19 @@ def import_ray() -> Any:
     return ray
 
 
+def check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Fail fast on a HOST:PORT nobody answers at (ray.init would retry for many minutes)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", ray://..., or something for Ray itself to judge
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ValueError(f"--ray {address}: no Ray cluster answers there ({exc.strerror or exc})") from None
+
+
 class RayRunner:
     """Starts or joins Ray; `run` yields each job's result as it finishes (in finishing order)."""
 
@@ -46,13 +59,21 @@ class RayRunner:
 
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
             self.workers = workers or max(1, cores // threads)
-            self.ray.init(num_cpus=self.workers * threads, num_gpus=None if self.gpu else 0, include_dashboard=False,
-                          object_store_memory=OBJECT_STORE_BYTES, log_to_driver=False, configure_logging=False)
+            # address="local": always a new instance of our own, even where another Ray is running here.
+            self.ray.init(address="local", num_cpus=self.workers * threads, num_gpus=None if self.gpu else 0,
+                          include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES, log_to_driver=False,
+                          configure_logging=False)
         else:
             # A cluster's workers may not have this checkout: ship the intcore package with the tasks.
             package = str(Path(__file__).resolve().parents[1])
-            self.ray.init(address=address, runtime_env={"py_modules": [package]}, log_to_driver=False,
-                          configure_logging=False)
+            check_reachable(address)
+            try:
+                self.ray.init(address=address, runtime_env={"py_modules": [package]}, log_to_driver=False,
+                              configure_logging=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ValueError(f"--ray {address}: could not join a Ray cluster there ({reason}); a cluster with "
+                                 "token authentication also needs RAY_AUTH_MODE=token and its token here") from None
             self.workers = None
         self._task = self.ray.remote(run_job).options(
             num_cpus=0 if self.gpu else threads, num_gpus=1 if self.gpu else 0, max_retries=0)
