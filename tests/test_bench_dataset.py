@@ -192,9 +192,12 @@ def test_missing_ray_is_one_line(dataset, tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("argv", [["--dataset", "/no/such/folder"], ["--modality", "smell"],
-                                  ["--workers", "2"], ["--samplers", "full,nope"]])
+                                  ["--workers", "2"], ["--samplers", "full,nope"], ["--modalities", "image"],
+                                  ["--modality", "image", "--dataset"]])
 def test_bad_dataset_input_is_one_line_and_exit_2(dataset, tmp_path, argv, capsys):
-    if argv[0] != "--dataset":
+    if argv[-1] == "--dataset":  # --modality without a dataset
+        argv = argv[:-1]
+    elif argv[0] != "--dataset":
         argv = ["--dataset", str(dataset), *argv]
     assert main(["bench", "--out", str(tmp_path), "--quiet", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -231,3 +234,41 @@ def test_job_store_keeps_only_whole_successful_results(tmp_path):
     assert [p.name for p in store.folder.iterdir()] == [f"{job.id}.json"]  # no temporary file left behind
     store.path(job).write_text('{"id": "image-a-seed0-0123456789", "sta')  # a truncated file from elsewhere
     assert store.load(job) is None
+
+
+class Stream:
+    """A stderr stand-in that says whether it is a terminal."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_eta_and_plain_lines_off_a_terminal():
+    from intcore.bench.progress import JobProgress
+
+    now = [0.0]
+    log = Stream(tty=False)
+    bar = JobProgress(4, stream=log, every=10.0, now=lambda: now[0])
+    assert bar.eta() is None
+    now[0] = 30.0
+    bar.update(0.5, "image a.png seed 0 int 20.1")  # half a job in 30 s: 3.5 jobs left take 210 s
+    assert bar.eta() == pytest.approx(210.0) and "ETA 3:30" in log.text
+    now[0] = 35.0
+    bar.update(0.75)  # within 10 s of the last line: no new line
+    assert log.text.count("\n") == 1
+    bar.job_done("image a.png seed 0 done")
+    assert "bench: image a.png seed 0 done\n" in log.text and "bench 1/4 jobs" in log.text
+    assert "\033" not in log.text and "\r" not in log.text
+    term = Stream(tty=True)
+    JobProgress(2, stream=term, now=lambda: 0.0).update(0.1)
+    assert term.text.startswith("\r\033[K") and "\n" not in term.text  # one line redrawn in place

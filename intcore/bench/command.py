@@ -57,13 +57,15 @@ def plan(args: argparse.Namespace) -> tuple[list[RowPlan | tuple[str, str]], boo
     """The rows to run: RowPlans, or (row, reason) for a row skipped here; and whether it is a dataset run."""
     quick = bool(args.quick)
     if getattr(args, "dataset", None) is not None:
-        if args.signals or args.kodak:
-            raise ValueError("--dataset replaces --signals and --kodak; give one of them")
+        if args.signals or args.kodak or args.modalities:
+            raise ValueError("--dataset replaces --modalities, --signals and --kodak (choose its modalities with --modality)")
         modalities = _names(getattr(args, "modality", None), "modality") or None
         for m in modalities or []:
             if m not in MODALITIES:
                 raise ValueError(f"unknown modality {m!r} (known: {', '.join(MODALITIES.names())})")
         return list(plan_dataset(args.dataset, modalities, args.max_signals)), True
+    if getattr(args, "modality", None):
+        raise ValueError("--modality goes with --dataset; the paper's rows are chosen with --modalities")
     rows = _names(args.modalities or ",".join(ROWS), "modalities")
     known = list(dict.fromkeys([*ROWS, *MODALITIES.names()]))
     for r in rows:
