@@ -272,3 +272,16 @@ def test_progress_eta_and_plain_lines_off_a_terminal():
     term = Stream(tty=True)
     JobProgress(2, stream=term, now=lambda: 0.0).update(0.1)
     assert term.text.startswith("\r\033[K") and "\n" not in term.text  # one line redrawn in place
+
+
+def test_sigterm_ends_the_run_like_ctrl_c_and_is_restored():
+    import signal
+
+    from intcore.bench.command import sigterm_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    restore = sigterm_as_interrupt()
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGTERM)
+    restore()
+    assert signal.getsignal(signal.SIGTERM) == before

@@ -10,11 +10,13 @@ import argparse
 import os
 import platform
 import shlex
+import signal
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -85,6 +87,19 @@ def plan(args: argparse.Namespace) -> tuple[list[RowPlan | tuple[str, str]], boo
     return plans, False
 
 
+def sigterm_as_interrupt() -> Callable[[], None]:
+    """Until the returned function is called, SIGTERM (a scheduler's or `kill`'s stop) ends the run as
+    Ctrl-C does: finished jobs kept, Ray's tasks cancelled. Only the main thread can install handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, old)
+
+
 def command_line() -> str:
     if sys.argv[1:2] == ["bench"]:
         return "python -m intcore " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -152,6 +167,7 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
         runner_text = runner.describe()
     elif use_ray:
         runner_text = "Ray (nothing left to run)"
+    restore_sigterm = sigterm_as_interrupt()
     try:
         stream = runner.run([j.to_dict() for j in todo]) if runner else _in_process(todo, threads, bar)
         for result in stream:
@@ -170,6 +186,7 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
               "run the same command again to finish the rest", file=sys.stderr)
         raise
     finally:
+        restore_sigterm()
         if runner is not None:
             runner.close()
     bar.close()
