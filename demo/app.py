@@ -27,12 +27,12 @@ from intcore.signals import Signal, SignalError
 from intcore.spec import make_spec as make_run_spec
 
 from .lecture import LectureView
-from .live import LiveView, column_head, plotly_js, race_chart
+from .live import LiveView, plotly_js, race_view
 from .results import write_results
 from .session import REFRESH_SECONDS, JobSpec, Session, SessionTable
 from .tabs import OVERLAY_MODES, TABS, ModalityTab
 from .tabs.base import ASSETS
-from .views import X_AXES, table_headers
+from .views import X_AXES
 
 MAX_UPLOAD_MB = 25
 """uploads above this are refused with a message (a hard limit at twice this stops them at the door)"""
@@ -43,10 +43,7 @@ NONE = "none"
 INTERVALS = ["default", "dense", "incremental", "every-5", "every-10", "every-20"]
 CHART_HEIGHT = 290
 CSS = """
-.live-panel img { image-rendering: pixelated; width: 100% !important; height: 100% !important; object-fit: contain; }
-.status-text { min-height: 3.2em; }
 .downloads .empty { min-height: 4em !important; height: 4em !important; }
-.column-head p { margin: 0 !important; }
 """
 SETTINGS = ("sampler_1", "sampler_2", "sampler_3", "sampler_4", "ratio", "schedule", "interval", "budget",
             "amount", "lr", "width", "depth", "w0", "seed", "eval_every", "size", "target")
@@ -166,22 +163,10 @@ class ComparisonTab:
                                             elem_id=f"{p}overlay-mode", scale=3, min_width=240)
                     self.x_axis = gr.Radio(list(X_AXES), value=X_AXES[0], label="chart x axis", elem_id=f"{p}x-axis",
                                            scale=3, min_width=240)
-                self.status_text = gr.Markdown(self.idle_message(), elem_id=f"{p}status-text",
-                                               elem_classes=["status-text"])
-                heads, columns, panels = [], [], []
-                with gr.Row(equal_height=True):
-                    for i in range(MAX_COLUMNS):
-                        name = DEFAULT_COLUMNS[i]
-                        with gr.Column(min_width=180, visible=name != NONE) as column:
-                            heads.append(gr.Markdown(column_head(i, name) if name != NONE else "",
-                                                     elem_classes=["column-head"], elem_id=f"{p}head-{i + 1}"))
-                            panels.append(tab.panels(i + 1))
-                        columns.append(column)
-                chart = race_chart(f"{p}psnr-plot", CHART_HEIGHT)
-                if self.lecture:
+                # Status line, columns, chart and table: one component, updated in place (demo.live).
+                view = race_view(tab, list(DEFAULT_COLUMNS), CHART_HEIGHT, self.idle_message())
+                if self.lecture:  # step mode, kernel view, Algorithm 1, links: under the race
                     self.lecture.layout()
-                table_view = gr.Dataframe(headers=table_headers(tab.spec.metric, tab.spec.metric_unit),
-                                          interactive=False, elem_id=f"{p}table", wrap=True)
                 with gr.Row():
                     fmt = tab.spec.file_extension.lstrip(".").upper()
                     downloads = gr.File(label=f"Results: reconstructions ({fmt}), curves (CSV), summary (JSON), "
@@ -191,9 +176,8 @@ class ComparisonTab:
                 with gr.Accordion("Status (JSON, as the API returns it)", open=False):
                     status_json = gr.JSON(elem_id=f"{p}status")
                 self.api_compare = gr.Button(visible=False)  # the streaming API's trigger; the page polls instead
-        self.live = LiveView(tab=tab, table=self.table, heads=heads, columns=columns, panels=panels, chart=chart,
-                             table_view=table_view, status_text=self.status_text, status_json=status_json,
-                             downloads=downloads, pause=self.pause, timer=gr.Timer(REFRESH_SECONDS, active=False),
+        self.live = LiveView(tab=tab, table=self.table, view=view, status_json=status_json, downloads=downloads,
+                             pause=self.pause, timer=gr.Timer(REFRESH_SECONDS, active=False), columns=MAX_COLUMNS,
                              chart_height=CHART_HEIGHT)
 
     def settings_layout(self, metric: str) -> None:
@@ -248,19 +232,22 @@ class ComparisonTab:
         s["size"].change(self.resize, {self.chosen, s["size"]}, {self.notice}, trigger_mode="always_last", **private)
         s["budget"].change(self.switch_budget, {s["budget"]}, {s["amount"]}, **private)
 
-        # Start returns at once; the timer then polls the job with short, silent events.
-        self.start.click(self.start_race, {self.chosen, *settings, self.overlay, self.x_axis}, live.outputs(),
+        # Start returns at once; the timer then polls the job with short, silent events of two outputs.
+        started = {live.view, live.timer, live.pause, live.downloads, live.status_json}
+        self.start.click(self.start_race, {self.chosen, *settings, self.overlay, self.x_axis}, started,
                          api_visibility="private", concurrency_limit=None, show_progress="hidden")
-        live.timer.tick(self.tick, None, live.outputs(), show_progress="hidden", **private)
+        live.timer.tick(self.tick, None, {live.view, live.timer}, show_progress="hidden", **private)
+        # The view's script fires `submit` once when it shows the end of a race.
+        live.view.submit(self.finished, None, {live.downloads, live.status_json, live.pause}, **private)
         # The streaming API for scripts: the status JSON at every change, the result files at the end.
         self.api_compare.click(self.compare, [self.picture, *settings], [live.status_json, live.downloads],
                                api_name=f"{p}compare", concurrency_limit=None)
 
         self.pause.click(self.toggle_pause, None, {self.pause}, api_name=f"{p}pause", concurrency_limit=None)
         self.stop.click(self.stop_job, None, None, api_name=f"{p}stop", concurrency_limit=None)
-        self.reset.click(self.reset_view, None, live.outputs(), api_name=f"{p}reset", concurrency_limit=None)
+        self.reset.click(self.reset_view, None, started, api_name=f"{p}reset", concurrency_limit=None)
         for radio in (self.overlay, self.x_axis):
-            radio.change(self.change_view, {self.overlay, self.x_axis}, live.outputs(), **private)
+            radio.change(self.change_view, {self.overlay, self.x_axis}, {live.view, live.timer}, **private)
         self.prepare.click(self.prepare_downloads, None, {live.downloads}, api_name=f"{p}downloads",
                            concurrency_limit=None)
         if self.lecture:
@@ -401,6 +388,18 @@ class ComparisonTab:
             return {self.live.timer: gr.Timer(active=False)}
         return self.live.render(session, session.job)
 
+    def finished(self, request: gr.Request) -> dict:
+        """The end of a race as the page saw it: the downloads, the final status, the Pause label."""
+        session = self.table.get(self.table.key(request.session_hash, self.tab.modality))
+        if session is None or session.job is None or not session.job.finished:
+            return {self.live.downloads: gr.skip()}
+        try:
+            files = write_results(session.job, session.folder / "results", self.tab)
+        except FileNotFoundError:  # the page closed meanwhile and its folder is gone
+            return {self.live.downloads: gr.skip()}
+        return {self.live.downloads: files, self.live.status_json: session.job.status(),
+                self.pause: gr.Button(value="Pause")}
+
     def compare(self, picture, sampler_1, sampler_2, sampler_3, sampler_4, ratio, schedule, interval, budget, amount,
                 lr, width, depth, w0, seed, eval_every, size, target, request: gr.Request):
         """Race 2–4 samplers on a signal (sampler_4 "none": three). Streams (status, files): the status is
@@ -451,9 +450,7 @@ class ComparisonTab:
         job = session.job
         if job is None or not job.finished:
             return self.live.nothing()
-        out = self.live.render(session, job, force=True)
-        out.pop(self.live.downloads, None)
-        return out
+        return self.live.render(session, job, force=True)
 
     def prepare_downloads(self, request: gr.Request) -> dict:
         session = self.table.get(self.table.key(request.session_hash, self.tab.modality))

@@ -195,9 +195,7 @@ class LectureView:
         self.step.click(self.take_step, None, step_outputs, api_name="step", concurrency_limit=None,
                         show_progress="hidden")
         kernel_outputs = [self.kernel_init, self.kernel_now, self.kernel_text]
-        for i, panels in enumerate(ct.live.panels):
-            for widget in panels:
-                widget.select(self.kernel_handler(i), None, kernel_outputs, **private)
+        ct.live.view.select(self.kernel_clicked, None, kernel_outputs, **private)  # a click on a column's picture
         settings = {ct.chosen, *ct.settings.values()}
         self.copy_link.click(self.make_link, settings, [self.link], **private).then(
             None, [self.link], [self.link], js=COPY_JS)
@@ -271,13 +269,9 @@ class LectureView:
 
     # ------------------------------------------------------------------------------------ the kernel view
 
-    def kernel_handler(self, column: int) -> Any:
-        """The click handler of one column's pictures."""
-
-        def clicked(evt: gr.SelectData, request: gr.Request) -> Any:
-            return self.kernel_at(column, evt, request)
-
-        return clicked
+    def kernel_clicked(self, evt: gr.SelectData, request: gr.Request) -> Any:
+        """A click on a column's picture (the race view says which column in `evt.value`)."""
+        return self.kernel_at(int(evt.value), evt, request)
 
     def kernel_at(self, column: int, evt: gr.SelectData, request: gr.Request) -> Any:
         """K(x₀, ·) for the clicked pixel x₀, at the column's latest weights and at the initial ones."""

@@ -1,15 +1,28 @@
-"""The live view of a race: what the page polls twice a second, and the one chart that never remounts.
+"""The live view of a race: ONE `gr.HTML` component (status line, 2–4 columns, chart, table) that the
+page polls twice a second and updates in place.
 
-Why polling: while a Gradio event streams, the page's status tracker animates at 60 frames a second for
-the whole event, and `gr.Plot` rebuilds its whole chart for every new value; on a 2-core laptop that
-browser work is taken from the training it shows. So the job trains in its own thread (demo.session),
-the page asks for news with short `gr.Timer` ticks (`show_progress="hidden"`), each tick returns only
-what changed, and the chart is ONE plotly.js chart inside a `gr.HTML` that `Plotly.react` updates in
-place (`uirevision` keeps the user's zoom). plotly.js comes from the `plotly` Python package's own copy,
-served by the app: nothing is fetched from the internet.
+Why it is built this way (measured with bench/app_overhead.py and Chromium's profiler on a 2-core CPU):
+- while a Gradio event streams, the page's status tracker animates at 60 frames a second for the whole
+  event, so the job trains in its own thread (demo.session) and the page asks for news with short
+  `gr.Timer` ticks (`show_progress="hidden"`) instead;
+- at every tick Gradio's front end deep-copies the value of EVERY output of the event (twice: pending,
+  then done), whether the tick changed it or not; with a score of output widgets that copying was the
+  largest cost in the browser. So a tick has two outputs: this view and the timer. Its value is a small
+  JSON message with only what changed (picture URLs, the chart, the status line, the table), and the
+  view's own script applies it: `<img src>` swaps, `Plotly.react` on one persistent chart (`uirevision`
+  keeps the user's zoom), plain HTML for the text;
+- `gr.Plot` would rebuild its whole chart for every value; this chart is created once.
+plotly.js comes from the `plotly` Python package's own copy, served by the app: nothing is fetched from
+the internet. When a race ends, the view's script fires the view's `submit` event once; that event
+delivers the downloads and the final status JSON. A click on a column's picture fires its `select` event
+(the pixel and the column), as a click on a gr.Image would.
 """
 from __future__ import annotations
 
+import html
+import itertools
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +31,10 @@ import gradio as gr
 import numpy as np
 
 from .media import KEEP, Media
-from .results import write_results
 from .session import Job, Session, SessionTable
 from .story import status_line
 from .tabs import ModalityTab
-from .views import COLUMN_COLORS, figure_json, race_figure, table_rows
+from .views import COLUMN_COLORS, race_figure, table_rows
 
 
 def plotly_js() -> Path:
@@ -32,97 +44,176 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-CHART_JS = r"""
-const box = element.querySelector('.race-chart');
+RACE_JS = r"""
+const chart = element.querySelector('.race-chart');
 const name = props.chart_name;
 // Counters for scripts and benchmarks: how often the chart was redrawn, and when (performance.now()).
 const book = (window.intStudio = window.intStudio || {updates: {}, times: {}});
-function draw() {
-  if (!window.Plotly) { setTimeout(draw, 100); return; }
-  if (!props.value) { Plotly.purge(box); return; }
-  const fig = JSON.parse(props.value);
-  Plotly.react(box, fig.data, fig.layout, {displaylogo: false, responsive: true});
+let ended = null;
+let last = -1;  // ticks may overlap and arrive out of order: apply only messages newer than the last one
+function media(figure, url) {
+  const tag = figure.dataset.kind === 'audio' ? 'audio' : 'img';
+  let node = figure.querySelector(tag);
+  if (!url) { if (node) node.remove(); return; }
+  if (!node) {
+    node = document.createElement(tag);
+    if (tag === 'audio') node.controls = true;
+    figure.appendChild(node);
+  }
+  if (node.getAttribute('src') !== url) node.setAttribute('src', url);
+}
+function draw(figure) {
+  if (!window.Plotly) { setTimeout(() => draw(figure), 100); return; }
+  if (!figure) { Plotly.purge(chart); return; }
+  Plotly.react(chart, figure.data, figure.layout, {displaylogo: false, responsive: true});
   book.updates[name] = (book.updates[name] || 0) + 1;
   const times = (book.times[name] = book.times[name] || []);
   times.push(performance.now());
   if (times.length > 20000) times.splice(0, 10000);
 }
-watch('value', draw);
+function apply() {
+  if (!props.value) return;
+  const v = JSON.parse(props.value);
+  if (v.seq <= last) return;
+  last = v.seq;
+  (v.columns || []).forEach((c, i) => {
+    const col = element.querySelector(`[data-column="${i}"]`);
+    if ('visible' in c) col.style.display = c.visible ? '' : 'none';
+    if ('head' in c) col.querySelector('.column-head').innerHTML = c.head;
+    Object.entries(c.panels || {}).forEach(([slot, url]) => media(col.querySelector(`[data-slot="${slot}"]`), url));
+  });
+  if ('status' in v) element.querySelector('.race-status').innerHTML = v.status;
+  if ('table' in v) element.querySelector('.race-table').innerHTML = v.table;
+  if ('chart' in v) draw(v.chart);
+  if (v.finished && ended !== v.job) { ended = v.job; trigger('submit'); }
+}
+watch('value', apply);
+// A click on a column's picture fires the view's `select` event: index = the pixel (x, y) in the picture's
+// own resolution (as gr.Image's select gives it), value = the column (0-based).
+element.addEventListener('click', (e) => {
+  const img = e.target.closest && e.target.closest('.panel img');
+  if (!img || !img.naturalWidth) return;
+  const r = img.getBoundingClientRect();
+  const scale = Math.min(r.width / img.naturalWidth, r.height / img.naturalHeight);  // object-fit: contain
+  const x = Math.floor((e.clientX - r.left - (r.width - img.naturalWidth * scale) / 2) / scale);
+  const y = Math.floor((e.clientY - r.top - (r.height - img.naturalHeight * scale) / 2) / scale);
+  if (x < 0 || y < 0 || x >= img.naturalWidth || y >= img.naturalHeight) return;
+  const column = Number(img.closest('.race-column').dataset.column);
+  trigger('select', {index: [x, y], value: column});
+});
 // A chart drawn while its tab was hidden has no width: redraw it at its size once it is shown.
-new ResizeObserver(() => { if (window.Plotly && box.data) Plotly.Plots.resize(box); }).observe(box);
-draw();
+new ResizeObserver(() => { if (window.Plotly && chart.data) Plotly.Plots.resize(chart); }).observe(chart);
+apply();
+"""
+
+RACE_CSS = """
+.race-status { min-height: 3.4em; font-size: var(--text-md); line-height: 1.45; margin: 2px 0 6px; }
+.race-columns { display: flex; gap: 10px; }
+.race-column { flex: 1 1 0; min-width: 0; }
+.column-head { font-size: var(--text-md); margin-bottom: 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.panels { display: flex; gap: 6px; }
+.panels.stack { flex-direction: column; }
+.panel { flex: 1 1 0; min-width: 0; margin: 0; border: 1px solid var(--border-color-primary); border-radius: 6px;
+         background: var(--background-fill-secondary); display: flex; flex-direction: column; }
+.panel figcaption { font-size: var(--text-sm); color: var(--body-text-color-subdued); padding: 2px 6px; }
+.panel img { width: 100%; height: var(--panel-height); object-fit: contain; image-rendering: pixelated; }
+.panel.smooth img { image-rendering: auto; }
+.panel audio { width: 100%; height: 36px; }
+.race-chart { width: 100%; }
+.race-table table { width: 100%; border-collapse: collapse; font-size: var(--text-sm); }
+.race-table th, .race-table td { padding: 3px 8px; border-bottom: 1px solid var(--border-color-primary); text-align: right; }
+.race-table th:first-child, .race-table td:first-child { text-align: left; }
 """
 
 
-def race_chart(elem_id: str, height: int) -> gr.HTML:
-    """The persistent chart: a fixed template (so Gradio never re-renders its DOM) whose value is the
-    figure as JSON, drawn by CHART_JS."""
+def race_template(tab: ModalityTab, names: list[str], chart_height: int, idle: str) -> str:
+    """The view's fixed HTML, one column per name ("none": hidden until a race uses it). Gradio never
+    re-renders it (it does not use ${value}); the view's script fills it."""
+    p = tab.prefix
+    cols = []
+    for i, name in enumerate(names):
+        figures = "".join(
+            f'<figure class="panel{" smooth" if panel.smooth else ""}" id="{p}{panel.slot}-{i + 1}" '
+            f'data-slot="{panel.slot}" data-kind="{panel.kind}" style="--panel-height:{panel.height}px">'
+            f"<figcaption>{html.escape(panel.label)}</figcaption></figure>"
+            for panel in tab.panels)
+        hidden = ' style="display:none"' if name == "none" else ""
+        head = markdown_lite(column_head(i, name)) if name != "none" else ""
+        cols.append(f'<div class="race-column" data-column="{i}" id="{p}column-{i + 1}"{hidden}>'
+                    f'<div class="column-head" id="{p}head-{i + 1}">{head}</div>'
+                    f'<div class="panels {tab.panel_layout}">{figures}</div></div>')
+    return (f'<div class="race"><div class="race-status" id="{p}status-text">{markdown_lite(idle)}</div>'
+            f'<div class="race-columns">{"".join(cols)}</div>'
+            f'<div class="race-chart" id="{p}psnr-plot" style="height:{chart_height}px"></div>'
+            f'<div class="race-table" id="{p}table"></div></div>')
+
+
+def race_view(tab: ModalityTab, names: list[str], chart_height: int, idle: str) -> gr.HTML:
     return gr.HTML(
-        "", html_template=f'<div class="race-chart" style="width:100%;height:{height}px"></div>',
-        js_on_load=CHART_JS, head=f'<script src="gradio_api/file={plotly_js()}"></script>',
-        elem_id=elem_id, chart_name=elem_id, min_height=height,
+        "", html_template=race_template(tab, names, chart_height, idle), css_template=RACE_CSS,
+        js_on_load=RACE_JS, head=f'<script src="gradio_api/file={plotly_js()}"></script>',
+        elem_id=f"{tab.prefix}race", chart_name=f"{tab.prefix}psnr-plot",
     )
 
 
 @dataclass
 class LiveView:
-    """A tab's outputs that a race updates, by role; `render` returns {component: value} for what changed."""
+    """The race view and what a race's events update; each method returns {component: value}."""
 
     tab: ModalityTab
     table: SessionTable
-    heads: list[gr.Markdown]
-    columns: list[gr.Column]
-    panels: list[list[Any]]
-    """per column, its widgets in the canvas's `panels` order"""
-    chart: gr.HTML
-    table_view: gr.Dataframe
-    status_text: gr.Markdown
+    view: gr.HTML
     status_json: gr.JSON
     downloads: gr.File
     pause: gr.Button
     timer: gr.Timer
-    chart_height: int = 300
-
-    def outputs(self) -> set[Any]:
-        return {*self.heads, *self.columns, *(w for col in self.panels for w in col), self.chart, self.table_view,
-                self.status_text, self.status_json, self.downloads, self.pause, self.timer}
+    columns: int
+    chart_height: int = 290
 
     # ------------------------------------------------------------ a race's first and later frames
 
     def started(self, session: Session, job: Job) -> dict[Any, Any]:
-        """The page right after Start: the columns the race uses, blank panels, the timer on."""
+        """The page right after Start: the race's columns, blank panels, the timer on."""
         session.view = {"job": job.id, "drawn": {}, "seen": None}
-        out: dict[Any, Any] = {}
-        for i, col in enumerate(self.columns):
-            used = i < len(job.methods)
-            out[col] = gr.Column(visible=used)
-            out[self.heads[i]] = column_head(i, job.methods[i], job.results[job.methods[i]].description) if used else ""
-            for widget in self.panels[i]:
-                out[widget] = None
-        out.update({self.chart: "", self.table_view: None, self.downloads: None, self.pause: gr.Button(value="Pause"),
-                    self.timer: gr.Timer(active=True)})
-        out.update(self.render(session, job, force=True))
-        return out
+        message = self.message(session, job, force=True)
+        message["columns"] = [
+            {"visible": i < len(job.methods),
+             "head": markdown_lite(column_head(i, job.methods[i], job.results[job.methods[i]].description))
+             if i < len(job.methods) else "",
+             "panels": {**{panel.slot: None for panel in self.tab.panels}, **message["columns"][i].get("panels", {})}
+             if i < len(job.methods) else {}}
+            for i in range(self.columns)]
+        return {self.view: encode(message), self.timer: gr.Timer(active=True), self.pause: gr.Button(value="Pause"),
+                self.downloads: None, self.status_json: job.status(self.table.queue_position(job))}
 
     def render(self, session: Session, job: Job, force: bool = False) -> dict[Any, Any]:
-        """What changed since the last tick (nothing: an empty dict); at the end, the downloads and the
-        timer switched off."""
+        """A timer tick: the view's message if anything changed (else nothing), the timer off at the end."""
+        message = self.message(session, job, force)
+        out: dict[Any, Any] = {self.view: encode(message) if message else gr.skip()}
+        if message.get("finished") or (not message and session.view.get("finished")):
+            out[self.timer] = gr.Timer(active=False)
+        return out
+
+    def message(self, session: Session, job: Job, force: bool = False) -> dict[str, Any]:
+        """What changed since the last message to this page ({} if nothing did)."""
         view = session.view
         if view.get("job") != job.id:  # a view choice came before the first tick of this job
             view.update(job=job.id, drawn={}, seen=None)
-        finished = job.finished
+        # The state is read once, first: a message that says "finished" must also show the final status.
+        state = job.state
+        finished = state in ("done", "stopped", "error")
         position = self.table.queue_position(job)
-        now = (job.version, job.state, position, session.overlay, session.x_axis)
+        now = (job.version, state, position, session.overlay, session.x_axis)
         if now == view.get("seen") and not force:
-            return self.nothing()
-        view["seen"] = now
+            return {}
+        view["seen"], view["finished"] = now, finished
         canvas = view.get("canvas")
         if canvas is None or view.get("canvas_job") != job.id:
             canvas = self.tab.canvas(job.spec.signal)
             view.update(canvas=canvas, canvas_job=job.id)
         latest, _ = job.snapshot_view()
         status = job.status(position)
-        out: dict[Any, Any] = {}
+        columns: list[dict[str, Any]] = [{} for _ in range(self.columns)]
         drawn = view["drawn"]
         for i, method in enumerate(job.methods):
             snap = latest.get(method)
@@ -130,50 +221,70 @@ class LiveView:
             if drawn.get(method) == mark and not force:
                 continue
             drawn[method] = mark
-            for j, (widget, value) in enumerate(zip(self.panels[i], canvas.draw(snap, session.overlay))):
+            panels = {}
+            for panel, value in zip(self.tab.panels, canvas.draw(snap, session.overlay)):
                 if value is not KEEP:
-                    out[widget] = panel_value(session, f"c{i + 1}p{j}", value)
+                    panels[panel.slot] = panel_url(session, f"c{i + 1}{panel.slot}", value)
+            columns[i]["panels"] = panels
         colors = {m: COLUMN_COLORS[i] for i, m in enumerate(job.methods)}
-        metric = self.tab.spec.metric
-        figure = race_figure(job.results_view(), colors, metric, self.tab.spec.metric_unit, job.target(),
-                             session.x_axis, uirevision=f"{job.id}-{session.x_axis}",
+        figure = race_figure(job.results_view(), colors, self.tab.spec.metric, self.tab.spec.metric_unit,
+                             job.target(), session.x_axis, uirevision=f"{job.id}-{session.x_axis}",
                              decimals=self.tab.metric_decimals, height=self.chart_height)
-        out[self.chart] = figure_json(figure)
-        out[self.table_view] = table_rows(status, self.tab.metric_decimals)
-        out[self.status_text] = status_line(job, status, self.table.max_jobs, self.tab.metric_decimals)
-        out[self.status_json] = status
-        label = "Resume" if job.state == "paused" else "Pause"
-        if view.get("pause") != label or force:
-            view["pause"] = label
-            out[self.pause] = gr.Button(value=label)
-        if finished:
-            out[self.timer] = gr.Timer(active=False)
-            try:
-                out[self.downloads] = write_results(job, session.folder / "results", self.tab)
-            except FileNotFoundError:  # the page closed meanwhile and its folder is gone
-                pass
-        return out
+        return {
+            "job": job.id,
+            "columns": columns,
+            "chart": figure,
+            "status": markdown_lite(status_line(job, status, self.table.max_jobs, self.tab.metric_decimals)),
+            "table": table_html(self.tab, status),
+            "finished": finished,
+        }
+
+    def blank(self, message: str) -> dict[Any, Any]:
+        """The page with no race (after Reset)."""
+        columns = [{"panels": {panel.slot: None for panel in self.tab.panels}} for _ in range(self.columns)]
+        text = {"job": None, "columns": columns, "chart": None, "status": markdown_lite(message), "table": ""}
+        return {self.view: encode(text), self.status_json: None, self.downloads: None,
+                self.pause: gr.Button(value="Pause"), self.timer: gr.Timer(active=False)}
 
     def nothing(self) -> dict[Any, Any]:
         """No change (Gradio reads an empty dict as one value, so name one output and skip it)."""
         return {self.timer: gr.skip()}
 
-    def blank(self, message: str) -> dict[Any, Any]:
-        """The page with no race (after Reset)."""
-        out: dict[Any, Any] = {w: None for col in self.panels for w in col}
-        out.update({self.chart: "", self.table_view: None, self.status_text: message, self.status_json: None,
-                    self.downloads: None, self.pause: gr.Button(value="Pause"), self.timer: gr.Timer(active=False)})
-        return out
+
+_SEQUENCE = itertools.count(1)
+
+
+def encode(message: dict[str, Any]) -> str:
+    """The view's value: JSON without NaN or infinity (JSON and plotly.js reject them), numbered so the
+    page can drop a message that arrives after a newer one."""
+    return json.dumps({**message, "seq": next(_SEQUENCE)}, allow_nan=False, separators=(",", ":"))
 
 
 def column_head(i: int, method: str, description: str | None = None) -> str:
     swatch = f"<span style='color:{COLUMN_COLORS[i]}'>■</span>"
-    return f"{swatch} **{method}**" + (f" · {description}" if description else "")
+    return f"{swatch} **{method}**" + (f" · {html.escape(description)}" if description else "")
 
 
-def panel_value(session: Session, slot: str, value: Any) -> Any:
-    """A canvas's panel value -> Gradio's: pictures and media files are written to the session's folder
-    (served as static files), None goes as it is."""
+def markdown_lite(text: str) -> str:
+    """The little markdown the status line uses (**bold**, a line break "  \\n", *italic*) as HTML.
+    The text is the app's own; `<span>`s already in it are kept."""
+    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    out = re.sub(r"(?<![\w*])\*(?!\s)(.+?)\*", r"<i>\1</i>", out)
+    return out.replace("  \n", "<br>").replace("\n", " ")
+
+
+def table_html(tab: ModalityTab, status: dict[str, Any]) -> str:
+    from .views import table_headers
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in table_headers(tab.spec.metric, tab.spec.metric_unit))
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in table_rows(status, tab.metric_decimals))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def panel_url(session: Session, slot: str, value: Any) -> str | None:
+    """A canvas's panel value -> the URL the page loads it from: pictures and media files are written to
+    the session's folder, which the app serves as static files; None clears the panel."""
     if isinstance(value, (np.ndarray, Media)):
-        return session.frames.write(slot, value)
-    return value
+        return f"gradio_api/file={session.frames.write(slot, value)}"
+    return None

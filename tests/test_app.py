@@ -191,29 +191,29 @@ def test_closing_the_session_stops_its_job(served):
 
 
 def test_live_view_returns_what_changed_by_name(served):
-    """What a timer tick sends: the outputs by component, nothing when nothing changed, and at the end
-    the downloads with the timer switched off."""
+    """What a timer tick sends: two outputs by component (the view's message, the timer); a message with
+    only what changed, nothing when nothing changed, and at the end the timer switched off."""
     app, _ = served
-    tab = app.comparison_tabs["image"]
-    live = tab.live
+    live = app.comparison_tabs["image"].live
     table = app.session_table
     session = table.session(table.key("live-view-test", "image"))
     job = table.submit(session.key, tiny_spec(steps=20))
     started = live.started(session, job)
-    assert started[live.columns[0]].visible and started[live.columns[1]].visible
-    assert started[live.columns[2]].visible is False and started[live.columns[3]].visible is False
     assert started[live.timer].active is True
+    columns = json.loads(started[live.view])["columns"]
+    assert [c["visible"] for c in columns] == [True, True, False, False]  # two samplers: two columns
+    assert "int" in columns[0]["head"] and set(columns[0]["panels"]) == {"overlay", "recon"}
     assert job.wait(60)
     final = live.render(session, job)
-    figure = json.loads(final[live.chart])
-    assert [t["name"].split(" ")[0] for t in figure["data"][:2]] == ["int", "full"]
-    assert figure["layout"]["uirevision"].startswith(job.id)  # the user's zoom survives refreshes
-    assert final[live.status_json]["state"] == "done"
-    assert "Done" in final[live.status_text]
-    assert any(Path(f).name == "camera-int.png" for f in final[live.downloads])
-    assert final[live.timer].active is False
+    assert set(final) == {live.view, live.timer} and final[live.timer].active is False
+    message = json.loads(final[live.view])
+    assert message["finished"] and "Done" in message["status"] and "<table>" in message["table"]
+    assert [t["name"].split(" ")[0] for t in message["chart"]["data"][:2]] == ["int", "full"]
+    assert message["chart"]["layout"]["uirevision"].startswith(job.id)  # the user's zoom survives refreshes
+    urls = [u for c in message["columns"] for u in c.get("panels", {}).values()]
+    assert urls and all(Path(u.split("file=", 1)[1]).is_file() for u in urls)  # pictures the app serves
     again = live.render(session, job)
-    assert set(again) == {live.timer} and not isinstance(again[live.timer], gr.Timer), "an unchanged job was redrawn"
+    assert json.dumps(again[live.view]) == json.dumps(gr.skip()), "an unchanged job was redrawn"
     table.close(session.key)
 
 

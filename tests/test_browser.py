@@ -143,13 +143,13 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
     page.click("#start")
     wait_until(page, lambda: page.locator("#psnr-plot .scatterlayer path.js-line").count() >= 3, 120,
                "three curves on the chart")
-    chart_node = page.evaluate_handle("() => document.querySelector('#psnr-plot .race-chart')")
+    chart_node = page.evaluate_handle("() => document.getElementById('psnr-plot')")
     plot_before, overlay_before, updates_before = plot_signature(page), overlay_src(page, 1), chart_updates(page)
     wait_until(page, lambda: plot_signature(page) != plot_before, 60, "the chart to change")
     wait_until(page, lambda: overlay_src(page, 1) not in (None, overlay_before), 60, "INT's overlay to change")
     wait_until(page, lambda: chart_updates(page) > updates_before + 1, 60, "the chart's own redraw counter to rise")
     # The chart is updated in place, never remounted: the same element holds it after the updates.
-    assert page.evaluate("(node) => node === document.querySelector('#psnr-plot .race-chart')", chart_node)
+    assert page.evaluate("(node) => node === document.getElementById('psnr-plot')", chart_node)
     assert page.locator("#recon-2 img").count() == 1, "full batch's reconstruction is missing"
     assert "Running" in page.inner_text("#status-text")
     ARTIFACTS.mkdir(exist_ok=True)

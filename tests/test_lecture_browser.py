@@ -38,8 +38,8 @@ def number(page, elem_id: str) -> float:
 
 def table_steps(page) -> dict[str, int]:
     """Each column's step count as the live table shows it."""
-    rows = page.evaluate("""() => Array.from(document.querySelectorAll('#table .virtual-row'))
-        .map(row => Array.from(row.querySelectorAll('[role=gridcell]')).map(cell => cell.innerText.trim()))""")
+    rows = page.evaluate("""() => Array.from(document.querySelectorAll('#table tbody tr'))
+        .map(row => Array.from(row.querySelectorAll('td')).map(cell => cell.innerText.trim()))""")
     return {r[0]: int(r[1]) for r in rows if len(r) > 1 and r[1].isdigit()}
 
 

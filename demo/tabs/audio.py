@@ -16,7 +16,7 @@ from intcore.trainer import Snapshot
 
 from ..media import KEEP, Media
 from ..views import HIGHLIGHT_RGB, caption_frame
-from .base import TABS, ModalityTab
+from .base import TABS, ModalityTab, Panel
 
 WIDTH, HEIGHT = 640, 200
 DENSITY = 56
@@ -60,7 +60,6 @@ def _array(img: Image.Image) -> np.ndarray:
 class AudioCanvas:
     """Panels: (waveform with selection or error, reconstruction over the target, player)."""
 
-    panels = ("waveform", "reconstruction", "player")
 
     def __init__(self, signal: Signal) -> None:
         (self.t,) = signal.shape
@@ -162,20 +161,14 @@ class AudioTab(ModalityTab):
     size_fallback = 10.0
     size_integer = False
     default_seconds = {"cpu": 15.0, "gpu": 20.0}
+    panels = (Panel("overlay", "samples trained on, and where (or the error)", height=105, smooth=True),
+              Panel("recon", "reconstruction over the target", height=105, smooth=True),
+              Panel("player", "listen to the reconstruction", kind="audio"))
+    panel_layout = "stack"
 
     def picture(self, value: Any) -> gr.Audio:
         return gr.Audio(value, label="Clip to fit (the original)", type="filepath", interactive=False,
                         elem_id=f"{self.prefix}picture")
-
-    def panels(self, column: int) -> list[Any]:
-        common = dict(type="filepath", format="png", interactive=False, height=120, buttons=["fullscreen"])
-        return [
-            gr.Image(label="samples trained on, and where (or the error)", elem_id=f"{self.prefix}overlay-{column}",
-                     **common),
-            gr.Image(label="reconstruction over the target", elem_id=f"{self.prefix}recon-{column}", **common),
-            gr.Audio(label="reconstruction", type="filepath", interactive=False,
-                     elem_id=f"{self.prefix}player-{column}"),
-        ]
 
     def canvas(self, signal: Signal) -> AudioCanvas:
         return AudioCanvas(signal)

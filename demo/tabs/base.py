@@ -4,13 +4,14 @@ A tab module subclasses `ModalityTab` and registers it in `TABS`; the app builds
 registered class and never branches on the modality. What a tab supplies:
 
 - its input widget (`picture`) and what that widget shows for a chosen file (`picture_value`);
-- the widgets of one racing column (`panels`), which its `Canvas` fills, one value per panel;
+- the pictures of one racing column (`panels`), which its `Canvas` fills, one value per panel;
 - the notice under the input (`describe`), the presets gallery's pictures (`thumbnail`);
 - the working-size setting and the default budget (training seconds per sampler) on each device.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -31,13 +32,27 @@ OVERLAY_MODES = ("selection", "error", "plain")
 class Canvas(Protocol):
     """Draws one job's columns. Built once per job from the signal (keeps the target in display form)."""
 
-    panels: tuple[str, ...]
-
     def draw(self, snap: Snapshot | None, mode: str) -> tuple[Any, ...]:
-        """One value per panel: a picture array (uint8 RGB), a `Media` file, None, or `KEEP`."""
+        """One value per panel of the tab (`ModalityTab.panels`, in order): a picture array (uint8 RGB),
+        a `Media` file, None (clear it), or `KEEP` (leave it as it is)."""
 
     def selection_frame(self, mask: np.ndarray, step: int) -> np.ndarray:
         """One frame of the selection GIF: the tracked sampler's (N,) bool selection at `step`."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One picture (or player) in a racing column, filled by the canvas (one value per panel, in order)."""
+
+    slot: str
+    """its name; the page's element id is f"{prefix}{slot}-{column}" (e.g. overlay-1, recon-2)"""
+    label: str
+    kind: str = "image"
+    """image or audio"""
+    height: int = 200
+    """px"""
+    smooth: bool = False
+    """draw scaled pictures smoothly (plots, renderings) instead of as crisp pixels (images)"""
 
 
 class ModalityTab(ABC):
@@ -58,6 +73,10 @@ class ModalityTab(ABC):
     default_seconds: ClassVar[dict[str, float]] = {"cpu": 20.0, "gpu": 30.0}
     """the default budget: training seconds per sampler, by device kind"""
     metric_decimals: ClassVar[int] = 2
+    panels: ClassVar[tuple[Panel, ...]] = ()
+    """one racing column's pictures, in the order its canvas draws them"""
+    panel_layout: ClassVar[str] = "row"
+    """"row": a column's panels side by side; "stack": one above the other"""
 
     def __init__(self) -> None:
         self.spec = get_modality(self.modality)
@@ -95,10 +114,6 @@ class ModalityTab(ABC):
     def picture_value(self, path: Path, signal: Signal, folder: Path) -> Any:
         """What the input widget shows for a chosen file (default: the file itself)."""
         return str(path)
-
-    @abstractmethod
-    def panels(self, column: int) -> list[Any]:
-        """One column's output widgets, in the order of its canvas's `panels`."""
 
     @abstractmethod
     def canvas(self, signal: Signal) -> Canvas:

@@ -12,7 +12,7 @@ from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
 from ..views import HIGHLIGHT, INFERNO_LUT, caption_frame, to_uint8
-from .base import TABS, ModalityTab
+from .base import TABS, ModalityTab, Panel
 
 ERROR_VMAX = 0.25
 """heatmap scale: per-pixel error |f(x) − f*(x)| (L2 over channels, pixels in [0, 1]) shown saturated
@@ -24,7 +24,6 @@ class ImageCanvas:
     """What an image column shows: the overlay panel (selection / error heatmap / plain target) and the
     current reconstruction."""
 
-    panels = ("overlay", "reconstruction")
 
     def __init__(self, signal: Signal) -> None:
         h, w = signal.shape
@@ -84,20 +83,12 @@ class ImageTab(ModalityTab):
     size_label = "max side (px, 0: full size)"
     size_fallback = 768  # on a GPU the Kodak size, so a phone photo does not become 12 M coordinates
     default_seconds = {"cpu": 20.0, "gpu": 30.0}
+    panels = (Panel("overlay", "overlay on the target", height=PANEL_HEIGHT),
+              Panel("recon", "reconstruction", height=PANEL_HEIGHT))
 
     def picture(self, value: Any) -> gr.Image:
         return gr.Image(value, label="Picture to fit", type="filepath", image_mode=None, format="png",
                         interactive=False, height=PANEL_HEIGHT, elem_id=f"{self.prefix}picture", buttons=["fullscreen"])
-
-    def panels(self, column: int) -> list[Any]:
-        common = dict(type="filepath", format="png", interactive=False, height=PANEL_HEIGHT,
-                      elem_classes=["live-panel"], buttons=["fullscreen"])
-        with gr.Row(equal_height=True):  # side by side: the columns and the chart fit one 1080p screen
-            return [
-                gr.Image(label="overlay on the target", elem_id=f"{self.prefix}overlay-{column}", min_width=100,
-                         **common),
-                gr.Image(label="reconstruction", elem_id=f"{self.prefix}recon-{column}", min_width=100, **common),
-            ]
 
     def canvas(self, signal: Signal) -> ImageCanvas:
         return ImageCanvas(signal)

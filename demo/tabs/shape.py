@@ -15,7 +15,7 @@ from intcore.trainer import Snapshot
 
 from ..render3d import camera, render_surface, shade, splat, surface_samples
 from ..views import INFERNO_LUT, caption_frame
-from .base import TABS, ModalityTab
+from .base import TABS, ModalityTab, Panel
 
 INSIDE, OUTSIDE = np.array([228, 87, 46], np.uint8), np.array([46, 134, 171], np.uint8)
 MAX_POINTS = 4000
@@ -51,7 +51,6 @@ class ShapeCanvas:
     """Panels: (the selected points over the faded target, or the error on the reconstructed surface;
     the shaded reconstruction)."""
 
-    panels = ("selection", "reconstruction")
 
     def __init__(self, signal: Signal) -> None:
         from scipy.spatial import cKDTree
@@ -132,6 +131,8 @@ class ShapeTab(ModalityTab):
     size_fallback = 64
     default_seconds = {"cpu": 15.0, "gpu": 20.0}
     metric_decimals = 4
+    panels = (Panel("overlay", "points trained on (or error)", smooth=True),
+              Panel("recon", "reconstruction", smooth=True))
 
     def picture(self, value: Any) -> gr.Model3D:
         return gr.Model3D(value, label="Mesh to fit (drag to turn)", interactive=False, height=210,
@@ -148,15 +149,6 @@ class ShapeTab(ModalityTab):
             folder.mkdir(parents=True, exist_ok=True)
             out.write_bytes(glb_with_normals(mesh, up_axis(signal)))
         return str(out)
-
-    def panels(self, column: int) -> list[Any]:
-        common = dict(type="filepath", format="png", interactive=False, height=200, buttons=["fullscreen"],
-                      min_width=100)
-        with gr.Row(equal_height=True):
-            return [
-                gr.Image(label="points trained on (or error)", elem_id=f"{self.prefix}overlay-{column}", **common),
-                gr.Image(label="reconstruction", elem_id=f"{self.prefix}recon-{column}", **common),
-            ]
 
     def canvas(self, signal: Signal) -> ShapeCanvas:
         return ShapeCanvas(signal)
