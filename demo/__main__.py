@@ -10,6 +10,7 @@ import argparse
 import ipaddress
 import os
 import sys
+from pathlib import Path
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -58,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-jobs", type=int, default=2, help="comparisons that train at once; later ones queue (default 2)")
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     p.add_argument("--auth", type=_auth, metavar="USER:PASSWORD", help="ask for this user name and password first")
+    p.add_argument("--workdir", type=Path, help="folder for the sessions' files (default: a new temporary folder, "
+                                                "deleted at exit)")
     p.add_argument("--max-temp-mb", type=int, default=2048,
                    help="cap on the sessions' files (uploads, live pictures, downloads) together; past it the files "
                         "of the sessions that finished longest ago are dropped (default 2048)")
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from .app import build_app, launch
 
     try:
-        app = build_app(device=args.device, max_jobs=args.max_jobs)
+        app = build_app(device=args.device, max_jobs=args.max_jobs, workdir=args.workdir)
     except ValueError as exc:  # e.g. --device cuda on a machine without one
         print(f"demo: error: {exc}", file=sys.stderr)
         return 2

@@ -416,7 +416,9 @@ class ComparisonTab:
             finished, position = job.finished, self.table.queue_position(job)
             now = (job.version, job.state, position)
             if finished:
-                yield job.status(position), write_results(job, session.folder / "results", self.tab)
+                with self.table.in_use(session):  # the sweep must not delete the folder being written
+                    files = write_results(job, session.folder / "results", self.tab)
+                yield job.status(position), files
                 return
             if now != seen:
                 seen = now

@@ -16,6 +16,7 @@ stream polls it every `REFRESH_SECONDS` while the race runs); and when the sessi
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import dataclasses
 import gc
@@ -28,7 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -336,6 +337,8 @@ class Session:
     """when anyone last asked about this session (the table's clock)"""
     lecture: Any = None
     """lecture mode's state for this page's latest race (demo.lecture)"""
+    busy: int = 0
+    """requests working in its folder right now (SessionTable.in_use); the sweep leaves it alone"""
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -391,6 +394,19 @@ class SessionTable:
     def sessions(self) -> list[Session]:
         with self._lock:
             return list(self._sessions.values())
+
+    @contextlib.contextmanager
+    def in_use(self, session: Session) -> Iterator[Session]:
+        """While inside, the sweep neither closes the session nor drops its files (e.g. results being
+        written after the race ended)."""
+        with self._lock:
+            session.busy += 1
+        try:
+            yield session
+        finally:
+            with self._lock:
+                session.busy -= 1
+                session.seen = self.clock()
 
     def attach_page(self, session_hash: str | None) -> None:
         """A browser page opened (Gradio's load event): its sessions live until the page goes (unload),
@@ -473,7 +489,7 @@ class SessionTable:
         now = self.clock()
         with self._lock:
             gone = [s.key for s in self._sessions.values()
-                    if s.key.split("/", 1)[0] not in self._pages and now - s.seen > self.lease_seconds]
+                    if s.key.split("/", 1)[0] not in self._pages and not s.busy and now - _last_use(s) > self.lease_seconds]
         for key in gone:
             log.info("closing session %s: no page, unused for %.0f s", key, self.lease_seconds)
             self.close(key)
@@ -489,7 +505,7 @@ class SessionTable:
         if total <= self.max_temp_bytes:
             return
         with self._lock:
-            idle = [s for s in self._sessions.values() if s.job is None or s.job.finished]
+            idle = [s for s in self._sessions.values() if (s.job is None or s.job.finished) and not s.busy]
         idle.sort(key=lambda s: s.job.finished_at if s.job is not None and s.job.finished_at is not None else s.seen)
         for session in idle:
             if total <= self.max_temp_bytes:
@@ -531,6 +547,12 @@ class SessionTable:
             job.finished_at = self.clock()
             self._running.discard(job)
             self._schedule()
+
+
+def _last_use(session: Session) -> float:
+    """When the session was last asked about, or its job ended if that came later (table clock)."""
+    ended = session.job.finished_at if session.job is not None else None
+    return session.seen if ended is None else max(session.seen, ended)
 
 
 def _folder_bytes(root: Path) -> dict[str, int]:
