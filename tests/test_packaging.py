@@ -40,3 +40,9 @@ def test_the_wheel_ships_presets_and_console_scripts(tmp_path):
     assert shipped and {f"int_studio_assets/{s}" for s in shipped} <= names
     assert "intcore/cli/__init__.py" in names and "demo/app.py" in names
     assert "intcore = intcore.cli:main" in entry_points and "int-studio = demo.__main__:main" in entry_points
+
+
+def test_the_ray_extra_pins_what_requirements_ray_txt_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = [line for line in (ROOT / "requirements-ray.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert project["optional-dependencies"]["ray"] == pinned
