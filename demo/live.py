@@ -116,7 +116,7 @@ RACE_CSS = """
 .panel { flex: 1 1 0; min-width: 0; margin: 0; border: 1px solid var(--border-color-primary); border-radius: 6px;
          background: var(--background-fill-secondary); display: flex; flex-direction: column; }
 .panel figcaption { font-size: var(--text-sm); color: var(--body-text-color-subdued); padding: 2px 6px; }
-.panel img { width: 100%; height: var(--panel-height); object-fit: contain; image-rendering: pixelated; }
+.panel img { width: 100%; height: auto; max-height: var(--panel-height); object-fit: contain; image-rendering: pixelated; }
 .panel.smooth img { image-rendering: auto; }
 .panel audio { width: 100%; height: 36px; }
 .race-chart { width: 100%; }
@@ -262,7 +262,8 @@ def encode(message: dict[str, Any]) -> str:
 
 def column_head(i: int, method: str, description: str | None = None) -> str:
     swatch = f"<span style='color:{COLUMN_COLORS[i]}'>■</span>"
-    return f"{swatch} **{method}**" + (f" · {html.escape(description)}" if description else "")
+    shown = description if description and description != method else None
+    return f"{swatch} **{method}**" + (f" · {html.escape(shown)}" if shown else "")
 
 
 def markdown_lite(text: str) -> str:
