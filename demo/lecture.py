@@ -69,10 +69,11 @@ if (!window.intStudioKeys) {
 PRESENTING_CSS = """
 <style>
 body.int-presenting #inputs-col, body.int-presenting #table, body.int-presenting #downloads,
-body.int-presenting #prepare, body.int-presenting #lecture-tools, body.int-presenting #status-json,
+body.int-presenting #prepare, body.int-presenting #lecture-tools, body.int-presenting #link-notice,
 body.int-presenting .gradio-container > .main > .wrap > .contain > .column > .block.prose:first-child { display: none !important; }
 body.int-presenting .gradio-container { font-size: 125%; max-width: 100% !important; }
-body.int-presenting #status-text { font-size: 1.35em; }
+body.int-presenting #status-text * { font-size: 1.25rem !important; line-height: 1.5 !important; }
+body.int-presenting .column-head * { font-size: 1.2rem !important; }
 #kernel-view img, #step-view img { image-rendering: pixelated; }
 </style>
 """

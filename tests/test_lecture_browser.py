@@ -22,6 +22,9 @@ DOCS = os.environ.get("INT_STUDIO_LECTURE_SCREENSHOTS") == "1"
 # the test pauses it, and one invalid value (lr) that must come back as its default with a notice.
 QUERY = ("tab=image&preset=camera&samplers=int,full,random&ratio=0.3&seed=3&seconds=300&max_side=48&width=32"
          "&hidden_layers=2&eval_every=5&lr=-1")
+# The docs' pictures: the CPU defaults (128 px, 4 × 128 SIREN), paused after INT's 150th step.
+DOCS_QUERY = "tab=image&preset=camera&samplers=int,full,random&ratio=0.2&seed=0&seconds=300&eval_every=10&lr=-1"
+WARM_STEPS = 150 if DOCS else 10
 
 
 def shoot(page, name: str, selector: str | None = None) -> None:
@@ -71,23 +74,24 @@ def open_link(browser, url: str):
 
 def test_a_link_step_mode_the_kernel_view_and_copy_link(browser, served, closing):
     app, base = served
-    page = open_link(browser, base + "?" + QUERY)
+    page = open_link(browser, base + "?" + (DOCS_QUERY if DOCS else QUERY))
     closing.append(page)
     notice = page.inner_text("#link-notice")
     assert "lr=" in notice and "default" in notice  # the invalid value is named, its default used
     page.click("#settings button")
-    assert number(page, "ratio") == pytest.approx(0.3) and number(page, "seed") == 3
-    assert number(page, "size") == 48 and number(page, "width") == 32 and number(page, "depth") == 2
+    if not DOCS:
+        assert number(page, "ratio") == pytest.approx(0.3) and number(page, "seed") == 3
+        assert number(page, "size") == 48 and number(page, "width") == 32 and number(page, "depth") == 2
     assert number(page, "amount") == 300 and number(page, "lr") == pytest.approx(5e-4)
     page.click("#settings button")
     shoot(page, "lecture-link-opened.png")
 
-    page.click("#start")
+    page.keyboard.press("Space")  # Space starts the race ...
     wait_until(page, lambda: "Running" in page.inner_text("#status-text"), 60, "the race to start")
-    wait_until(page, lambda: len(table_steps(page)) == 3 and min(table_steps(page).values()) >= 10, 120,
+    wait_until(page, lambda: len(table_steps(page)) == 3 and min(table_steps(page).values()) >= WARM_STEPS, 300,
                "every column to train a little")
     assert list(table_steps(page)) == ["int", "full", "random"]  # the link's samplers, one per column
-    page.click("#pause")
+    page.keyboard.press("Space")  # ... and pauses it
     wait_until(page, lambda: page.inner_text("#pause").strip() == "Resume", 30, "Pause to become Resume")
     before = stable_steps(page)
 
@@ -116,6 +120,16 @@ def test_a_link_step_mode_the_kernel_view_and_copy_link(browser, served, closing
     shoot(page, "lecture-kernel.png", "#kernel-view")
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "lecture-paused.png")
+    page.keyboard.press("p")  # presentation view: the race only, bigger type
+    wait_until(page, lambda: not page.locator("#inputs-col").is_visible(), 10, "the presentation view")
+    assert page.locator("#psnr-plot").is_visible() and page.locator("#overlay-1").is_visible()
+    shoot(page, "lecture-presenting.png")
+    page.keyboard.press("Escape")
+    wait_until(page, lambda: page.locator("#inputs-col").is_visible(), 10, "the normal view")
+
+    page.click("#race-gif")
+    wait_until(page, lambda: page.locator("#lecture-exports a").count() == 1, 60, "the race GIF")
+    assert ".gif" in page.locator("#lecture-exports a").first.get_attribute("href")
 
     page.click("#copy-link")
     wait_until(page, lambda: "?" in page.locator("#link textarea, #link input").first.input_value(), 30, "the link")
