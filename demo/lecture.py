@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -233,12 +234,20 @@ class LectureView:
             gr.Warning("Step works while the race is paused: press Pause (Space) first."
                        if not job.finished else "This race has ended: start a new one to step through it.")
             return [gr.skip()] * 5
+        if not _wait(job.settled, STEP_WAIT_SECONDS):
+            gr.Warning("The pause has not reached the training yet (a busy machine): try Step again.")
+            return [gr.skip()] * 5
+        before = {m: s.step for m, s in job.snapshot_view()[0].items()}
         with state.changed:
             target = state.stepped + len(job.methods)
         if not job.step() or not state.wait_for_steps(target, STEP_WAIT_SECONDS):
             gr.Warning("The step did not complete (the race ended or the machine is very busy).")
             return [gr.skip()] * 5
-        return self.explain(job, state)
+        after = {m: s.step for m, s in job.snapshot_view()[0].items()}
+        out = self.explain(job, state)
+        moved = ", ".join(f"{m} {before.get(m, 0)} → {after.get(m, 0)}" for m in job.methods)
+        out[-1] = f"{out[-1]}  \nSteps: {moved}."
+        return out
 
     def explain(self, job: Job, state: LectureState) -> list[Any]:
         method = job.tracked
@@ -406,6 +415,16 @@ class LectureView:
         setup = PosterSetup(model=d.model, lr=d.lr, device=str(ct.device))
         path = make_poster(signal, session.folder / "exports" / f"poster-{signal.name}.png", setup)
         return gr.File(value=str(path), visible=True)
+
+
+def _wait(condition: Any, timeout: float) -> bool:
+    """Poll `condition()` every 50 ms until it holds (True) or `timeout` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 INTEGER_KEYS = {"seed", "steps", "width", "hidden_layers", "eval_every", "max_side", "grid"}

@@ -153,6 +153,11 @@ class Job:
         self.pause_event.set()
         return True
 
+    def settled(self) -> bool:
+        """Paused, and the pause has reached the training thread: every column's latest snapshot is
+        where it stands (a pause that lands mid-interval first shows the step it stopped at)."""
+        return self.state == "paused" and any(t.waiting.is_set() for t in list(self.trainers.values()))
+
     def step(self) -> bool:
         """Step mode: advance every column by exactly one training step. Only while paused (and
         running); returns whether the steps were requested."""

@@ -148,6 +148,8 @@ class Trainer:
         self.optimizer: torch.optim.Optimizer | None = None
         self._net: Any = None  # self.model, or its torch.compile wrapper (config.compile)
         self._step_permits = threading.Semaphore(0)  # steps granted while paused (request_steps)
+        self.waiting = threading.Event()
+        """set while the run waits in a pause (its last snapshot is where it stands)"""
 
     # Control from another thread: each takes effect before the next step.
     def stop(self) -> None:
@@ -168,12 +170,16 @@ class Trainer:
 
     def _wait_while_paused(self) -> bool:
         """Block while paused. True: one requested step may run now; False: resumed or stopped."""
-        while self.pause_event.is_set() and not self.stop_event.is_set():
-            if self._step_permits.acquire(timeout=0.05):
-                return True
-        while self._step_permits.acquire(blocking=False):  # resumed: forget unused step requests
-            pass
-        return False
+        self.waiting.set()
+        try:
+            while self.pause_event.is_set() and not self.stop_event.is_set():
+                if self._step_permits.acquire(timeout=0.05):
+                    return True
+            while self._step_permits.acquire(blocking=False):  # resumed: forget unused step requests
+                pass
+            return False
+        finally:
+            self.waiting.clear()
 
     @torch.no_grad()
     def predict(self, coords: torch.Tensor) -> torch.Tensor:

@@ -46,21 +46,10 @@ def table_steps(page) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in rows if len(r) > 1 and r[1].isdigit()}
 
 
-def stable_steps(page) -> dict[str, int]:
-    """The table's step counts once they stop changing (the pause has reached every column)."""
-    last: dict[str, int] = {}
-
-    def settled() -> bool:
-        nonlocal last
-        now = table_steps(page)
-        same = bool(now) and now == last
-        last = now
-        return same
-
-    wait_until(page, settled, 60, "the step counts to settle")
-    page.wait_for_timeout(1500)
-    wait_until(page, settled, 60, "the step counts to settle")
-    return last
+def stepped(page) -> dict[str, tuple[int, int]]:
+    """The step caption's "Steps: int 160 → 161, full ..." as {column: (before, after)}."""
+    text = page.inner_text("#step-caption").split("Steps:")[-1]
+    return {m: (int(a), int(b)) for m, a, b in re.findall(r"([\w-]+) (\d+) → (\d+)", text)}
 
 
 def open_link(browser, url: str):
@@ -93,12 +82,17 @@ def test_a_link_step_mode_the_kernel_view_and_copy_link(browser, served, closing
     assert list(table_steps(page)) == ["int", "full", "random"]  # the link's samplers, one per column
     page.keyboard.press("Space")  # ... and pauses it
     wait_until(page, lambda: page.inner_text("#pause").strip() == "Resume", 30, "Pause to become Resume")
-    before = stable_steps(page)
 
+    before: dict[str, int] = {}
     for click in range(1, 4):
-        note = page.inner_text("#algorithm")
+        previous = stepped(page)
         page.keyboard.press("ArrowRight") if click == 2 else page.click("#step")  # the → key is Step too
-        wait_until(page, lambda: page.inner_text("#algorithm") != note, 120, f"step {click} to be explained")
+        wait_until(page, lambda: stepped(page) not in ({}, previous), 120, f"step {click} to be explained")
+        moved = stepped(page)
+        assert set(moved) == {"int", "full", "random"} and all(b == a + 1 for a, b in moved.values()), \
+            page.inner_text("#step-caption")
+        if click == 1:
+            before = {m: a for m, (a, _) in moved.items()}  # where the pause left each column
         wait_until(page, lambda: table_steps(page) == {m: s + click for m, s in before.items()}, 60,
                    f"every column to advance by exactly {click}")
     page.wait_for_timeout(2000)
