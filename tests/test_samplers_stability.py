@@ -1,6 +1,8 @@
 """A run whose quality ends well below its own best is flagged (1 dB of PSNR, 1 % IoU)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from intcore.runs import RunResult
 from intcore.trainer import Snapshot
 
@@ -33,3 +35,17 @@ def test_the_compare_table_warns_about_a_run_that_fell(capsys):
     out = capsys.readouterr().out
     assert "warning: random ended 26.30 dB below its best" in out
     assert "warning: full" not in out
+
+
+def test_audio_defaults_decay_the_learning_rate_and_images_keep_it(tmp_path):
+    """A constant lr made audio runs fall far below their best; the defaults decay it for audio only."""
+    import numpy as np
+    import soundfile as sf
+
+    from intcore.spec import make_spec
+
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, 0.5 * np.sin(np.arange(4410) / 10.0), 22050)
+    assert make_spec(wav, device="cpu").train.lr_schedule == "cosine"
+    assert make_spec(wav, device="cpu", lr_schedule="constant").train.lr_schedule == "constant"  # still a choice
+    assert make_spec(Path(__file__).resolve().parents[1] / "assets" / "images" / "kodim23.png", device="cpu").train.lr_schedule == "constant"
