@@ -251,7 +251,7 @@ def make_spec(
         signal=SignalSpec(path=None if path is None else str(Path(path).expanduser().resolve()), modality=name,
                           options=dict(d.load_options)),
         model=d.model,
-        train=TrainConfig(steps=steps, lr=d.lr, eval_every=d.eval_every, device=str(dev)),
+        train=TrainConfig(steps=steps, lr=d.lr, lr_schedule=d.lr_schedule, eval_every=d.eval_every, device=str(dev)),
         samplers=[],
     )
     return apply_settings(spec, {**settings, "samplers": list(samplers), "target": target})

@@ -74,7 +74,7 @@ DEVICE_DEFAULTS = {
     "steps": "300 on CPU, 3000 on GPU", "lr": "5e-4 on CPU, 1e-4 on GPU", "width": "128 on CPU, 256 on GPU",
     "hidden_layers": "4 on CPU, 5 on GPU", "max_side": "128 on CPU, full size on GPU",
     "max_seconds": "1 on CPU, 10 on GPU", "grid": "32 on CPU, 64 on GPU", "eval_every": "10 on CPU, 50 on GPU",
-    "seed": "0", "ratio": "0.2", "lr_schedule": "constant", "precision": "fp32", "compile": "off",
+    "seed": "0", "ratio": "0.2", "lr_schedule": "cosine for audio, constant otherwise", "precision": "fp32", "compile": "off",
 }
 
 
