@@ -167,20 +167,20 @@ class LectureView:
             with gr.Column(scale=3, min_width=420, elem_id="step-view"):
                 with gr.Row():
                     self.step_error = gr.Image(label="error before the step (bright: the k trained on)",
-                                               type="numpy", interactive=False, format="png", elem_id="step-error")
+                                               type="numpy", interactive=False, format="png", buttons=[], elem_id="step-error")
                     self.step_change = gr.Image(label="Δf: what the step changed (red up, blue down)",
-                                                type="numpy", interactive=False, format="png", elem_id="step-change")
+                                                type="numpy", interactive=False, format="png", buttons=[], elem_id="step-change")
                     self.step_predicted = gr.Image(label="J·Δθ: the kernel's prediction", type="numpy",
-                                                   interactive=False, format="png", elem_id="step-predicted")
+                                                   interactive=False, format="png", buttons=[], elem_id="step-predicted")
                 self.step_text = gr.Markdown("", elem_id="step-caption")
         with gr.Column(elem_id="kernel-view"):
             gr.Markdown("**The kernel view:** click a pixel of any column's pictures to see K(x₀, ·), "
                         "one update at x₀ moves these points this much.")
             with gr.Row():
                 self.kernel_init = gr.Image(label="K(x₀, ·) at the initial weights", type="numpy",
-                                            interactive=False, format="png", elem_id="kernel-init")
+                                            interactive=False, format="png", buttons=[], elem_id="kernel-init")
                 self.kernel_now = gr.Image(label="K(x₀, ·) at the current weights", type="numpy",
-                                           interactive=False, format="png", elem_id="kernel-now")
+                                           interactive=False, format="png", buttons=[], elem_id="kernel-now")
             self.kernel_text = gr.Markdown("", elem_id="kernel-caption")
         with gr.Accordion("How INT works / how to read this", open=False, elem_id="how-int-works"):
             gr.Markdown(HOW_INT_WORKS)
@@ -409,8 +409,8 @@ class LectureView:
         signal = ct.checked(session, preset, size)
         if signal is None:
             return gr.skip()
-        gr.Info("Training the poster's four columns (full batch, random, INT, progressive INT): "
-                "about a minute on a laptop CPU.")
+        gr.Info("Training the poster's four columns (full batch, random, INT, progressive INT; 200 steps each): "
+                "the PNG appears under the buttons when they are done.")
         d = ct.defaults
         setup = PosterSetup(model=d.model, lr=d.lr, device=str(ct.device))
         path = make_poster(signal, session.folder / "exports" / f"poster-{signal.name}.png", setup)

@@ -1,0 +1,63 @@
+"""Step mode through the app's job and lecture state, without a browser: exactly one step per column per
+request, the step explained from the weights before and after it, a kernel row at the shown weights."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from demo.lecture import LectureState
+from demo.session import JobSpec, SessionTable
+from intcore import ModelConfig, TrainConfig, load_image, make_sampler
+from intcore.teach import explain_step, kernel_row
+
+WAIT = 120.0
+
+
+def _until(condition, what: str) -> None:
+    end = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_job_steps_every_column_once_per_request_and_keeps_the_weights_to_explain_it(rgb_png, tmp_path):
+    signal = load_image(rgb_png)
+    spec = JobSpec(signal=signal, samplers={"int": make_sampler("int"), "full": make_sampler("full"),
+                                            "random": make_sampler("random")},
+                   model=ModelConfig(width=16, hidden_layers=2),
+                   config=TrainConfig(steps=100_000, eval_every=5, lr=5e-4, device="cpu"))
+    state = LectureState(spec)
+    spec.listeners.append(state)
+    table = SessionTable(max_jobs=1, root=tmp_path)
+    table.attach_page("page")  # a page holds the session open, however long the test takes
+    job = table.submit(table.key("page", "image"), spec)
+    try:
+        assert not job.step()  # not paused: no step is requested
+        _until(lambda: len(job.snapshot_view()[0]) == 3, "every column's first snapshot")
+        job.toggle_pause()
+        _until(job.settled, "the pause to reach the training thread")
+        before = {m: s.step for m, s in job.snapshot_view()[0].items()}
+        for click in range(1, 4):
+            count = state.stepped
+            assert job.step()
+            assert state.wait_for_steps(count + 3, WAIT)
+            _until(job.settled, "the job to wait again")
+            assert {m: s.step for m, s in job.snapshot_view()[0].items()} == {m: s + click for m, s in before.items()}
+        pair = state.step_pair("int")
+        assert pair is not None and pair[2] == before["int"] + 2  # weights at t and t + 1
+        snap = state.latest_stepped["int"]
+        expl = explain_step(state.model, pair[0], pair[1], signal, torch.from_numpy(snap.selected), t=pair[2],
+                            T=None, ratio=snap.ratio, lr=5e-4, loss=snap.loss)
+        assert expl.state.k == snap.selected.shape[0] and expl.effect.cosine > 0.9
+        assert state.recorder.frames >= 1
+        step, weights = state.weights_at("full")
+        assert step == before["full"] + 3
+        row = kernel_row(state.model, weights, signal.coords[0], signal.coords)
+        assert row.shape == (signal.n,) and row[0] > 0
+    finally:
+        job.stop()
+        job.toggle_pause()
+        assert job.wait(WAIT)
+        table.shutdown()
