@@ -264,8 +264,11 @@ class LectureView:
         target = job.spec.target
         if target is not None and modality.metric == "psnr":
             epsilon = epsilon_for_psnr(target, signal.n, signal.out_features, modality.data_range)
+        lr = config.lr
+        if config.lr_schedule == "cosine":  # the trainer's rule, at the step's progress through the budget
+            lr *= config.lr_min_factor + (1 - config.lr_min_factor) * 0.5 * (1 + math.cos(math.pi * snap.progress))
         expl = explain_step(state.model, before, after, signal, selected, t=t,
-                            T=None if config.seconds else config.steps, ratio=snap.ratio, lr=config.lr,
+                            T=None if config.seconds else config.steps, ratio=snap.ratio, lr=lr,
                             epsilon=epsilon, loss=snap.loss)
         pics = step_pictures(expl, signal.shape)
         s = expl.state
