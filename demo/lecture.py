@@ -50,7 +50,7 @@ if (!window.intStudioKeys) {
     const b = e.target.closest && e.target.closest('button');
     if (!b) return;
     if (b.id === 'start') state.racing = true;
-    if (b.id === 'reset') state.racing = false;
+    if (b.id === 'reset' || b.id === 'stop') state.racing = false;
   }, true);
   document.addEventListener('keydown', (e) => {
     const t = e.target;
@@ -58,7 +58,12 @@ if (!window.intStudioKeys) {
     if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
     const start = document.getElementById('start');
     if (!start || start.offsetParent === null) return;  // only while the image tab is shown
-    if (e.code === 'Space') { e.preventDefault(); press(state.racing ? 'pause' : 'start'); }
+    if (e.code === 'Space') {
+      e.preventDefault();
+      const status = document.getElementById('status-text');
+      const ended = status && /^(Done|Stopped|Error)/.test(status.innerText.trim());  // a finished race: start anew
+      press(state.racing && !ended ? 'pause' : 'start');
+    }
     else if (e.key === 'ArrowRight') { e.preventDefault(); press('step'); }
     else if (e.key === 'r' || e.key === 'R') { press('reset'); }
     else if (e.key === 'p' || e.key === 'P') { document.body.classList.toggle('int-presenting'); }
