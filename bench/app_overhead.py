@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import os
 import platform
@@ -183,7 +184,9 @@ def race_api(url: str, app, tab: str, spec: JobSpec, timeout: float) -> tuple[Jo
 
 
 def race_headless(spec: JobSpec) -> tuple[Job, dict]:
-    job = Job(copy.deepcopy(spec))
+    """The page's race with nobody watching: the same signal, model, budget and seed, fresh samplers,
+    and none of the page's listeners."""
+    job = Job(dataclasses.replace(spec, samplers=copy.deepcopy(spec.samplers), listeners=[]))
     t0 = time.monotonic()
     job.start(on_exit=lambda _: None)
     job.wait()

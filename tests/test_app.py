@@ -187,6 +187,18 @@ def test_closing_the_session_stops_its_job(served):
     assert wait_for(lambda: app.session_table.get(key) is None, timeout=10)
 
 
+def test_a_chosen_signal_is_loaded_once_and_reused_by_start(served):
+    app, _ = served
+    tab = app.comparison_tabs["image"]
+    session = app.session_table.session(app.session_table.key("load-once", "image"))
+    first = tab.load(session, str(PRESET), 24)
+    assert tab.load(session, str(PRESET), 24) is first
+    spec = tab.make_spec(session, str(PRESET), TINY)
+    assert spec.signal is first, "Start loaded the file again"
+    assert tab.load(session, str(PRESET), 32) is not first  # another working size is another signal
+    app.session_table.close(session.key)
+
+
 # ---------------------------------------------------------------- the polled live view
 
 

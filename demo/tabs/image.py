@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
