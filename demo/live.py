@@ -119,7 +119,9 @@ RACE_CSS = """
 .panel img { width: 100%; height: auto; max-height: var(--panel-height); object-fit: contain; image-rendering: pixelated; }
 .panel.smooth img { image-rendering: auto; }
 .panel audio { width: 100%; height: 36px; }
-.race-chart { width: 100%; }
+.race-chart { width: 100%; contain: strict; will-change: transform; }
+.race-status, .race-table, .column-head { contain: content; }
+.panel { contain: layout paint; }
 .race-table table { width: 100%; border-collapse: collapse; font-size: var(--text-sm); }
 .race-table th, .race-table td { padding: 3px 8px; border-bottom: 1px solid var(--border-color-primary); text-align: right; }
 .race-table th:first-child, .race-table td:first-child { text-align: left; }
