@@ -276,14 +276,15 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_HEARTBEAT_INTERVAL": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), "--max-jobs", str(max_jobs),
                              "--device", "cpu", "--workdir", str(workdir)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=open(workdir.parent / f"{workdir.name}-server.log", "w"))
     url = f"http://127.0.0.1:{port}/"
     import httpx
 
     end = time.monotonic() + 300
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise RuntimeError(f"python -m demo exited with code {proc.returncode}")
+            raise RuntimeError(f"python -m demo exited with code {proc.returncode} "
+                               f"(its output: {workdir.parent / f'{workdir.name}-server.log'})")
         try:
             if httpx.get(f"{url}config", timeout=5).status_code == 200:
                 break
@@ -371,7 +372,7 @@ def poke(url: str) -> None:
         pass
 
 
-def settle(sampler: Sampler, baseline: dict[str, float], url: str, timeout: float = 45.0) -> dict[str, float]:
+def settle(sampler: Sampler, baseline: dict[str, float], url: str, timeout: float = 60.0) -> dict[str, float]:
     """When everyone has left: wait until threads, open files and temp bytes are back at the baseline (or
     `timeout`), poking the server every 11 s so its idle worker threads can retire; the last sample."""
     end = time.monotonic() + timeout

@@ -415,18 +415,17 @@ class ComparisonTab:
         session = self.session_for(request)
         job = self.table.submit(session.key, self.make_spec(session, picture, values))
         seen = None
-        while session.job is job:  # a new Start or Reset in this session ends this stream silently
-            finished, position = job.finished, self.table.queue_position(job)
-            now = (job.version, job.state, position)
-            if finished:
-                with self.table.in_use(session):  # the sweep must not delete the folder being written
-                    files = write_results(job, session.folder / "results", self.tab)
-                yield job.status(position), files
-                return
-            if now != seen:
-                seen = now
-                yield job.status(position), None
-            time.sleep(REFRESH_SECONDS)
+        with self.table.in_use(session):  # while it streams, nothing closes the session or deletes its files
+            while session.job is job:  # a new Start or Reset in this session ends this stream silently
+                finished, position = job.finished, self.table.queue_position(job)
+                now = (job.version, job.state, position)
+                if finished:
+                    yield job.status(position), write_results(job, session.folder / "results", self.tab)
+                    return
+                if now != seen:
+                    seen = now
+                    yield job.status(position), None
+                time.sleep(REFRESH_SECONDS)
 
     # ------------------------------------------------------------------------------------ controls
 

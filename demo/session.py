@@ -467,6 +467,11 @@ class SessionTable:
             self._retire(session.job)
             if session.job.thread is not None:
                 session.job.thread.join(JOIN_SECONDS)
+        # A stream still writing its results (SessionTable.in_use) finishes first: deleting under it would
+        # fail its write, or let it recreate a folder nobody deletes.
+        end = time.monotonic() + JOIN_SECONDS
+        while session.busy and time.monotonic() < end:
+            time.sleep(0.05)
         shutil.rmtree(session.folder, ignore_errors=True)
 
     def close_browser(self, session_hash: str | None) -> None:
@@ -498,11 +503,28 @@ class SessionTable:
         for key in gone:
             log.info("closing session %s: no page, unused for %.0f s", key, self.lease_seconds)
             self.close(key)
+        self._drop_orphans()
         self._cap_temp_bytes()
 
     def temp_bytes(self) -> int:
         """Bytes of every file under the table's folder (sessions, previews, thumbnails)."""
         return sum(_folder_bytes(self.root).values())
+
+    def _drop_orphans(self) -> None:
+        """Delete session folders (random 32-hex names) that no session owns any more and that nothing
+        wrote to for `lease_seconds` (e.g. a late write after a session closed)."""
+        with self._lock:
+            owned = {s.folder.name for s in self._sessions.values()}
+        for folder in self.root.iterdir() if self.root.exists() else []:
+            if len(folder.name) != 32 or folder.name in owned or not folder.is_dir():
+                continue
+            try:
+                idle = time.time() - max((p.stat().st_mtime for p in [folder, *folder.rglob("*")]), default=0)
+            except OSError:
+                continue
+            if idle > self.lease_seconds:
+                log.warning("deleting %s: a session folder no session owns", folder)
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _cap_temp_bytes(self) -> None:
         sizes = _folder_bytes(self.root)

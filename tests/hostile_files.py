@@ -316,6 +316,13 @@ def jpeg_named_obj(folder: Path) -> Path:
     return path
 
 
+def heic_named_jpg(folder: Path) -> Path:
+    """The start of a phone's HEIC photo (an ISO-BMFF 'ftyp' box, brand heic), named .jpg."""
+    path = folder / "IMG_0001.jpg"
+    path.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + np.random.default_rng(5).bytes(2000))
+    return path
+
+
 def over_cap(folder: Path, suffix: str, megabytes: int) -> Path:
     """A file of `megabytes` MB (sparse zeros after a plausible header)."""
     path = folder / f"big{suffix}"
@@ -371,7 +378,7 @@ CATALOGUE = [
     Entry("OBJ with NaN/inf corners", obj_nan_vertices, True, "NaN or infinite coordinates", {"grid": 8}),
     Entry("point-cloud PLY (no faces)", ply_point_cloud, True, "300 points but no faces", {"grid": 8}),
     Entry("flat mesh", obj_flat, True, "mesh is flat", {"grid": 8}),
-    Entry("degenerate triangle", obj_degenerate, True, "zero area", {"grid": 8}),
+    Entry("degenerate triangle", obj_degenerate, True, "its only face has zero area", {"grid": 8}),
     Entry("mesh of millions of faces (6 M-face STL; the app gets a 2.1 M-face OBJ)", stl_millions, True,
           "000 faces; at most 2,000,000", {"grid": 8}, upload=obj_millions),
         Entry("GLB scene of three meshes", glb_scene, False, "3 meshes are merged", {"grid": 8}),
@@ -383,5 +390,6 @@ CATALOGUE = [
     Entry("empty .obj", lambda d: empty(d, ".obj"), True, "empty (0 bytes)", {"grid": 8}),
     Entry(".png holding a WAV", wav_named_png, True, "WAV audio file, not an image"),
     Entry(".wav holding a PNG", png_named_wav, True, "PNG image, not audio"),
+    Entry("HEIC photo named .jpg", heic_named_jpg, True, "HEIC photo, a format this program cannot read"),
     Entry(".obj holding a JPEG", jpeg_named_obj, True, "JPEG image, not a 3D mesh", {"grid": 8}),
 ]

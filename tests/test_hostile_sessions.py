@@ -239,3 +239,41 @@ def test_one_client_cannot_stop_read_or_download_another_clients_job(served):
     finally:
         alice.close()
         mallory.close()
+
+
+def test_sweep_deletes_session_folders_no_session_owns(tmp_path):
+    table = SessionTable(root=tmp_path, lease_seconds=0.0, sweep_seconds=None)
+    try:
+        kept = table.session("api/image")
+        table.attach_page("api")
+        orphan = tmp_path / ("ab" * 16)
+        (orphan / "results").mkdir(parents=True)
+        (orphan / "results" / "late.gif").write_bytes(b"GIF89a")
+        time.sleep(0.05)
+        table.sweep()
+        assert not orphan.exists() and kept.folder.exists()
+    finally:
+        table.shutdown()
+
+
+def test_close_waits_for_a_stream_writing_in_the_folder(tmp_path):
+    table = SessionTable(root=tmp_path, sweep_seconds=None)
+    try:
+        session = table.session("api/image")
+        written = threading.Event()
+
+        def stream():
+            with table.in_use(session):
+                time.sleep(0.5)
+                (session.folder / "results").mkdir(parents=True, exist_ok=True)
+                (session.folder / "results" / "curves.csv").write_text("step\n")
+                written.set()
+
+        writer = threading.Thread(target=stream)
+        writer.start()
+        time.sleep(0.1)
+        table.close("api/image")  # the page went away while the results were being written
+        writer.join()
+        assert written.is_set() and not session.folder.exists()
+    finally:
+        table.shutdown()

@@ -33,5 +33,5 @@ def test_short_soak_passes_every_check(tmp_path):
     assert result is not None, r.stdout[-3000:] + r.stderr[-3000:]
     assert result["races"] >= 3 and result["updates"] > 0
     failed = [name for name, ok in result["checks"].items() if not ok]
-    assert not failed, (failed, result["problems"], result["baseline"], result["final"])
+    assert not failed, (failed, result["problems"], result["baseline"], result["final"], result["python_threads"])
     assert r.returncode == 0

@@ -75,8 +75,9 @@ def _check_has_volume(label: str, corners: np.ndarray, triangles: np.ndarray) ->
     `corners` (V, 3) and `triangles` (F, 3, 3) are already scaled into the unit cube."""
     area = np.linalg.norm(np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0]), axis=1)
     if not area.sum() > 1e-12:
-        raise EmptySignalError(label, f"all {len(triangles):,} faces have zero area (their corners lie on a line "
-                                      "or a point): there is no surface to fill")
+        faces = "its only face has" if len(triangles) == 1 else f"all {len(triangles):,} faces have"
+        raise EmptySignalError(label, f"{faces} zero area (the corners lie on a line or a point): there is no "
+                                      "surface to fill")
     spread = np.linalg.eigvalsh(np.cov(corners.T)) if len(corners) > 3 else np.zeros(3)
     if spread[0] <= 1e-10 * max(spread[-1], 1e-30):
         raise EmptySignalError(label, "the mesh is flat (all its corners lie in one plane): it encloses no "
