@@ -8,8 +8,8 @@ Why it is built this way (measured with bench/app_overhead.py and Chromium's pro
 - at every tick Gradio's front end deep-copies the value of EVERY output of the event (twice: pending,
   then done), whether the tick changed it or not; with a score of output widgets that copying was the
   largest cost in the browser. So a tick has two outputs: this view and the timer. Its value is a small
-  JSON message with only what changed (picture URLs, the chart, the status line, the table), and the
-  view's own script applies it: `<img src>` swaps, `Plotly.react` on one persistent chart (`uirevision`
+  JSON message with only what changed (the pictures as PNG data URLs, the chart, the status line, the
+  table), and the view's own script applies it: `<img src>` swaps (no request per picture), `Plotly.react` on one persistent chart (`uirevision`
   keeps the user's zoom), plain HTML for the text;
 - `gr.Plot` would rebuild its whole chart for every value; this chart is created once.
 plotly.js comes from the `plotly` Python package's own copy, served by the app: nothing is fetched from
@@ -19,7 +19,9 @@ delivers the downloads and the final status JSON. A click on a column's picture 
 """
 from __future__ import annotations
 
+import base64
 import html
+import io
 import itertools
 import json
 import re
@@ -29,6 +31,7 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from .media import KEEP, Media
 from .session import Job, Session, SessionTable
@@ -286,8 +289,13 @@ def table_html(tab: ModalityTab, status: dict[str, Any]) -> str:
 
 
 def panel_url(session: Session, slot: str, value: Any) -> str | None:
-    """A canvas's panel value -> the URL the page loads it from: pictures and media files are written to
-    the session's folder, which the app serves as static files; None clears the panel."""
-    if isinstance(value, (np.ndarray, Media)):
+    """A canvas's panel value -> what the page's <img>/<audio> loads: a picture travels inside the message
+    as a PNG data URL (no file, no extra request per picture); a media file (a WAV for a player) is
+    written to the session's folder, which the app serves; None clears the panel."""
+    if isinstance(value, np.ndarray):
+        buffer = io.BytesIO()
+        Image.fromarray(value).save(buffer, format="PNG", compress_level=1)
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    if isinstance(value, Media):
         return f"gradio_api/file={session.frames.write(slot, value)}"
     return None
