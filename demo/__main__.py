@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -77,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     # A closed tab is noticed at the next heartbeat: 15 s by default, 3 s here, so its job stops soon.
     os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "3")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # Gradio's upload cache defaults to /tmp/gradio, shared by every Gradio app on the machine, whose cache
+    # cleaners then delete each other's uploads (the soak test saw a race fail on its vanished preset).
+    own_cache = "GRADIO_TEMP_DIR" not in os.environ
+    if own_cache:
+        os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="int-studio-uploads-")
 
     from .app import build_app, launch
 
@@ -93,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
     finally:
         app.session_table.shutdown()
+        if own_cache:
+            shutil.rmtree(os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
     return 0
 
 
