@@ -185,7 +185,8 @@ class ComparisonTab:
 
     def settings_layout(self, metric: str) -> None:
         p, d = self.tab.prefix, self.defaults
-        names = [NONE, *SAMPLERS.names()]  # whatever the registry holds
+        # whatever the registry holds that applies to this modality (edge, say, is for images only)
+        names = [NONE, *(n for n in SAMPLERS.names() if SAMPLERS[n].applies_to(self.tab.modality))]
         s: dict[str, Any] = {}
         with gr.Row():
             for i in range(MAX_COLUMNS):

@@ -18,7 +18,9 @@ from typing import Mapping
 
 import torch
 from torch import nn
-from torch.func import functional_call, grad, jvp, vmap
+from torch.func import functional_call, grad, vmap
+
+from .forward_ad import jvp, serialised
 
 Params = dict[str, torch.Tensor]
 
@@ -61,6 +63,7 @@ def _jvp_rows(model: nn.Module, params: Params, tangent: Params, coords: torch.T
     return torch.cat(parts)
 
 
+@serialised
 def kernel_row(model: nn.Module, params: Params, x0: torch.Tensor, coords: torch.Tensor, *,
                normalize: bool = False, chunk: int = DEFAULT_CHUNK) -> torch.Tensor:
     """The empirical NTK row K(x₀, x) = ⟨∂f(x₀)/∂θ, ∂f(x)/∂θ⟩ for every x in coords: (N,).
@@ -81,6 +84,7 @@ def kernel_row(model: nn.Module, params: Params, x0: torch.Tensor, coords: torch
     return row / torch.sqrt(self_k * diag).clamp_min(torch.finfo(row.dtype).tiny)
 
 
+@serialised
 def kernel_diagonal(model: nn.Module, params: Params, coords: torch.Tensor, *, chunk: int = DEFAULT_CHUNK) -> torch.Tensor:
     """K(x, x) = ‖∂f(x)/∂θ‖² for every x (f the sum of channels): (N,), `chunk` coordinates at a time.
 
@@ -131,6 +135,7 @@ def _kernel_diagonal_per_coordinate(model: nn.Module, params: Params, coords: to
     return torch.cat([vmap(sq_norm)(xs).detach() for _, xs in _in_chunks(coords, chunk)])
 
 
+@serialised
 def kernel_row_brute_force(model: nn.Module, params: Params, x0: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     """The same row from the full Jacobian J (N, P) of f over coords (torch.func.jacrev): J·J(x₀)ᵀ.
     For checking `kernel_row` on tiny models only: it forms the N × P matrix."""
@@ -157,6 +162,7 @@ class StepEffect:
     """‖actual − predicted‖ / ‖actual‖ (0: the linearisation is exact)"""
 
 
+@serialised
 def step_effect(model: nn.Module, before: Params, after: Params, coords: torch.Tensor, *,
                 chunk: int = DEFAULT_CHUNK) -> StepEffect:
     """Δf = f_θ'(x) − f_θ(x) and its first-order prediction J(x)·Δθ with the actual update Δθ = θ' − θ

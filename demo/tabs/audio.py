@@ -178,13 +178,6 @@ class AudioTab(ModalityTab):
         return (f"Working clip **{meta['seconds']:.2f} s** sampled at {meta['sample_rate']:,} Hz "
                 f"({signal.n:,} samples); peak {meta['peak']:.2f} of full scale, restored in the players.")
 
-    def notices(self, signal: Signal) -> list[str]:
-        notes = super().notices(signal)
-        channels = signal.metadata.get("channels", 1)
-        if channels > 1:
-            notes.insert(0, f"the file has {channels} channels; they were mixed to one (mono) for the fit")
-        return notes
-
     def caption(self, path: Path) -> str:
         import soundfile as sf
 

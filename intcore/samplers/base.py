@@ -19,6 +19,8 @@ from typing import Any, Callable, ClassVar
 
 import torch
 
+from .. import forward_ad
+
 from ..registry import Registry
 
 SAMPLERS: Registry["Sampler"] = Registry("sampler")
@@ -167,5 +169,6 @@ def weighted_loss(loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], pr
                   values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """mean_j(weights_j · loss(pred_j, values_j)) for a batch loss that is a mean over its rows: each
     row's loss is the batch loss of that row alone (vmapped), so any modality's loss can be weighted."""
-    per_row = torch.func.vmap(loss)(pred.unsqueeze(1), values.unsqueeze(1))  # (k,)
+    with forward_ad.LOCK:  # torch.func's transform state is shared by every thread (intcore.forward_ad)
+        per_row = torch.func.vmap(loss)(pred.unsqueeze(1), values.unsqueeze(1))  # (k,)
     return (weights * per_row).mean()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.func import functional_call, grad, jvp, vjp, vmap
+from torch.func import functional_call, grad, vjp, vmap
 
+from ..forward_ad import jvp, serialised
 from ..modalities import get_modality
 from .base import SAMPLERS, Sampler, SelectionContext, check_fraction, check_ratio, subset_size
 
 NTK_CHUNK = 1 << 15  # coordinates per vjp / jvp pass (bounds the activations kept for the backward)
 
 
+@serialised
 def ntk_scores(model: torch.nn.Module, coords: torch.Tensor, values: torch.Tensor, modality: str,
                chunk: int = NTK_CHUNK) -> torch.Tensor:
     """‖[J Jᵀ r]_i‖₂ for every coordinate i: (N,).
