@@ -16,21 +16,22 @@ from .progress import Progress
 
 
 def register(sub: Any) -> None:
-    fit = sub.add_parser("fit", help="fit one signal with one sampler")
-    add_signal_options(fit, path_required=False)
-    add_settings(fit, defaults=DEVICE_DEFAULTS)
+    fit = _add_run_parser(sub, "fit", "fit one signal with one sampler", cmd_fit)
     fit.add_argument("--sampler", default=None, help="sampler name (default int)")
-    _add_stop_options(fit)
-    _add_output_options(fit)
-    fit.set_defaults(handler=cmd_fit)
-
-    cmp = sub.add_parser("compare", help="fit one signal with several samplers from the same initial weights")
-    add_signal_options(cmp, path_required=False)
-    add_settings(cmp, defaults=DEVICE_DEFAULTS)
+    cmp = _add_run_parser(sub, "compare", "fit one signal with several samplers from the same initial weights",
+                          cmd_compare)
     cmp.add_argument("--samplers", default=None, help="comma-separated sampler names (default int,full,random)")
-    _add_stop_options(cmp)
-    _add_output_options(cmp)
-    cmp.set_defaults(handler=cmd_compare)
+
+
+def _add_run_parser(sub: Any, name: str, help_text: str, handler: Any) -> argparse.ArgumentParser:
+    """A command over one signal: its file, every setting, the stop rule and the outputs."""
+    p = sub.add_parser(name, help=help_text)
+    add_signal_options(p, path_required=False)
+    add_settings(p, defaults=DEVICE_DEFAULTS)
+    _add_stop_options(p)
+    _add_output_options(p)
+    p.set_defaults(handler=handler)
+    return p
 
 
 def _add_stop_options(p: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..modalities import MODALITIES
+from .. import spec as spec_module
 from ..spec import SETTINGS, RunSpec, apply_settings, load_spec_file, make_spec
 
 EXIT_BAD_INPUT = 2
@@ -50,16 +51,8 @@ def add_settings(p: argparse.ArgumentParser, names: Iterable[str] | None = None,
                            default=None, help=help_text)
 
 
-def positive_int(text: str) -> int:
-    from ..spec import positive_int as convert
-
-    return argument_type(convert)(text)
-
-
-def positive_float(text: str) -> float:
-    from ..spec import positive_float as convert
-
-    return argument_type(convert)(text)
+positive_int = argument_type(spec_module.positive_int)
+positive_float = argument_type(spec_module.positive_float)
 
 
 def add_signal_options(p: argparse.ArgumentParser, path_required: bool = True) -> None:
