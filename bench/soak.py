@@ -9,7 +9,8 @@ memory) are sampled every second.
 Checked for every update a user receives: it is about that user's own race (the job id of its stream,
 its preset, its samplers), steps never go back, a queued race's position is between 1 and the number of
 users that can be ahead and never rises, and no update carries an error. When everyone has left, the
-threads, open files and temp bytes must return to their baseline, and RSS may grow at most
+threads (by name, idle workers of anyio's pool aside: bench/soak_server.py), open files and temp bytes
+must return to their baseline, and RSS may grow at most
 `--rss-growth-mb` after the first round (every user's first race finished).
 
     python bench/soak.py --sessions 5 --minutes 10 --max-jobs 2        # starts `python -m demo` itself
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +37,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from soak_server import IDLE_ANYIO, thread_names, threads_left_over  # noqa: E402
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
 
@@ -260,7 +264,9 @@ def free_port() -> int:
 
 
 def start_server(max_jobs: int, workdir: Path, in_process: bool):
-    """(url, pid, stop function); the server is this process (in_process) or `python -m demo`."""
+    """(url, pid, stop function, thread-names function); the server is this process (in_process) or
+    `python -m demo` (through bench/soak_server.py, which tells its thread names on SIGUSR1)."""
+
     port = free_port()
     if in_process:
         from demo.app import build_app, launch_in_background
@@ -272,9 +278,10 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
             app.close()
             app.session_table.shutdown()
 
-        return url, os.getpid(), stop
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_HEARTBEAT_INTERVAL": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), "--max-jobs", str(max_jobs),
+        return url, os.getpid(), stop, thread_names
+    names_file = workdir.parent / f"{workdir.name}-threads.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_HEARTBEAT_INTERVAL": "1", "INT_SOAK_THREADS": str(names_file)}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "soak_server.py"), "--port", str(port), "--max-jobs", str(max_jobs),
                              "--device", "cpu", "--workdir", str(workdir)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=open(workdir.parent / f"{workdir.name}-server.log", "w"))
     url = f"http://127.0.0.1:{port}/"
@@ -294,8 +301,17 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
     def stop() -> None:
         proc.terminate()
         proc.wait(60)
+        names_file.unlink(missing_ok=True)
 
-    return url, proc.pid, stop
+    def server_thread_names() -> list[str]:
+        names_file.unlink(missing_ok=True)
+        proc.send_signal(signal.SIGUSR1)
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not names_file.exists():
+            time.sleep(0.1)
+        return json.loads(names_file.read_text()) if names_file.exists() else ["(the server did not answer)"]
+
+    return url, proc.pid, stop, server_thread_names
 
 
 def run_users(url: str, sessions: int, seconds: float, max_jobs: int, seed: int,
@@ -372,15 +388,17 @@ def poke(url: str) -> None:
         pass
 
 
-def settle(sampler: Sampler, baseline: dict[str, float], url: str, timeout: float = 60.0) -> dict[str, float]:
-    """When everyone has left: wait until threads, open files and temp bytes are back at the baseline (or
-    `timeout`), poking the server every 11 s so its idle worker threads can retire; the last sample."""
+def settle(sampler: Sampler, baseline: dict[str, float], url: str, names_now, baseline_names: list[str],
+           timeout: float = 60.0) -> dict[str, float]:
+    """When everyone has left: wait until threads (by name), open files and temp bytes are back at the
+    baseline (or `timeout`), poking the server every 11 s so its idle worker threads can retire; the last
+    sample."""
     end = time.monotonic() + timeout
     next_poke = time.monotonic() + 11.0
     last = sampler.sample()
     while time.monotonic() < end:
         last = sampler.sample()
-        if back_to_baseline(last, baseline):
+        if back_to_baseline(last, baseline) and not threads_left_over(baseline_names, names_now()):
             break
         if time.monotonic() >= next_poke:
             poke(url)
@@ -390,8 +408,8 @@ def settle(sampler: Sampler, baseline: dict[str, float], url: str, timeout: floa
 
 
 def back_to_baseline(now: dict[str, float], baseline: dict[str, float]) -> bool:
-    return (now["threads"] <= baseline["threads"] and now["open_files"] <= baseline["open_files"]
-            and now["temp_bytes"] <= baseline["temp_bytes"])
+    """Open files and temp bytes at most the baseline's (threads: threads_left_over)."""
+    return now["open_files"] <= baseline["open_files"] and now["temp_bytes"] <= baseline["temp_bytes"]
 
 
 # ---------------------------------------------------------------- the soak
@@ -408,7 +426,7 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
     def say(what: str) -> None:
         print(f"soak: {time.monotonic() - t0:6.1f} s  {what}", file=sys.stderr, flush=True)
 
-    url, pid, stop_server = start_server(max_jobs, workdir, in_process)
+    url, pid, stop_server, server_thread_names = start_server(max_jobs, workdir, in_process)
     say(f"server up at {url}")
     cuda = False
     if in_process:
@@ -424,7 +442,7 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
         time.sleep(11.0)
         poke(url)  # idle worker threads of the first race retire (see poke)
         baseline = sampler.sample()
-        names = {"baseline": sorted(t.name for t in threading.enumerate())}
+        names = {"baseline": server_thread_names()}
         say(f"baseline taken after one warm-up race; {sessions} users racing for {seconds:.0f} s")
         first = lambda: marks.setdefault("first_round", sampler.sample())  # noqa: E731
         if in_process:
@@ -432,9 +450,9 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
         else:
             tallies = run_users(url, sessions, seconds, max_jobs, seed, first)
         say("everyone has left")
-        final = settle(sampler, baseline, url)
+        final = settle(sampler, baseline, url, server_thread_names, names["baseline"])
         say("settled")
-        names["final"] = sorted(t.name for t in threading.enumerate())
+        names["final"] = server_thread_names()
         sampler.halt.set()
     finally:
         stop_server()
@@ -447,10 +465,11 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
              ("races", "finished", "stopped", "reset", "left", "paused", "updates", "queued_updates")}
     stops = [s for t in tallies for s in t.stop_seconds]
     rss_growth = final["rss_mb"] - first_round["rss_mb"]
+    left_threads = threads_left_over(names["baseline"], names["final"])
     checks = {
         "no session saw an error or another's data, steps never went back, queue positions right": not problems,
         f"RSS after the first round grew at most {rss_growth_mb:.0f} MB": rss_growth <= rss_growth_mb,
-        "threads back to baseline": final["threads"] <= baseline["threads"],
+        "threads back to baseline (by name; idle workers of anyio's pool aside)": not left_threads,
         "open files back to baseline": final["open_files"] <= baseline["open_files"],
         "temp bytes back to baseline": final["temp_bytes"] <= baseline["temp_bytes"],
         "every user finished at least one race": all(t.first_round_done for t in tallies),
@@ -464,7 +483,8 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
         "baseline": baseline, "first_round": first_round, "peak": peak, "final": final,
         "rss_growth_after_first_round_mb": round(rss_growth, 1),
         "problems": problems[:20], "checks": checks, "passed": all(checks.values()),
-        "python_threads": names if in_process else None,
+        "thread_names": names, "threads_left_over": left_threads,
+        "idle_anyio_workers": {k: v.count(IDLE_ANYIO) for k, v in names.items()},
     }
 
 
@@ -486,6 +506,11 @@ def table(result: dict[str, Any]) -> str:
                   f"{r['load_average_after'][0]} after (1-min).", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {name}" for name, ok in r["checks"].items()]
     lines += [f"  - {p}" for p in r["problems"]]
+    if r["threads_left_over"]:
+        lines.append(f"  - threads left over: {', '.join(r['threads_left_over'])}")
+    idle = r["idle_anyio_workers"]
+    lines.append(f"- Idle workers of anyio's thread pool (not leaks: see threads_left_over): {idle['baseline']} at "
+                 f"the baseline, {idle['final']} at the end.")
     return "\n".join(lines)
 
 

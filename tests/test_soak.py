@@ -11,14 +11,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+
+from bench.soak_server import IDLE_ANYIO, thread_names, threads_left_over
 
 pytest.importorskip("gradio")
 pytest.importorskip("gradio_client")
 pytest.importorskip("soundfile")
 pytest.importorskip("trimesh")
+anyio = pytest.importorskip("anyio")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,5 +37,38 @@ def test_short_soak_passes_every_check(tmp_path):
     assert result is not None, r.stdout[-3000:] + r.stderr[-3000:]
     assert result["races"] >= 3 and result["updates"] > 0
     failed = [name for name, ok in result["checks"].items() if not ok]
-    assert not failed, (failed, result["problems"], result["baseline"], result["final"], result["python_threads"])
+    assert not failed, (failed, result["problems"], result["baseline"], result["final"], result["thread_names"])
     assert r.returncode == 0
+
+
+def test_an_idle_anyio_worker_is_told_from_one_busy_in_a_handler():
+    inside, release = threading.Event(), threading.Event()
+
+    def handler() -> None:
+        inside.set()
+        release.wait(30)
+
+    async def serve() -> tuple[list[str], list[str]]:
+        await anyio.to_thread.run_sync(lambda: None)  # one worker, now waiting for work
+        idle = thread_names()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(anyio.to_thread.run_sync, handler)  # the same worker, now busy
+            while not inside.is_set():
+                await anyio.sleep(0.01)
+            busy = thread_names()
+            release.set()
+        return idle, busy
+
+    idle, busy = anyio.run(serve)
+    assert idle.count(IDLE_ANYIO) == 1 and "AnyIO worker thread" not in idle
+    assert busy.count("AnyIO worker thread") == 1 and IDLE_ANYIO not in busy
+    assert "MainThread" in idle and len(idle) >= len(threading.enumerate())
+
+
+def test_left_over_threads_are_named_and_idle_pool_workers_are_not_counted():
+    baseline = ["MainThread", "Thread-1 (run)", "int-session-sweep", IDLE_ANYIO, "native:python"]
+    assert threads_left_over(baseline, baseline + [IDLE_ANYIO]) == []  # the pool kept one more idle worker
+    assert threads_left_over(baseline, [n for n in baseline if n != IDLE_ANYIO]) == []
+    assert threads_left_over(baseline, baseline + ["AnyIO worker thread"]) == ["AnyIO worker thread"]  # stuck handler
+    assert threads_left_over(baseline, baseline + ["int-job-1a2b3c4d"]) == ["int-job-1a2b3c4d"]
+    assert threads_left_over(baseline, baseline + ["native:python"]) == ["native:python"]
