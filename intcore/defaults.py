@@ -60,3 +60,12 @@ def defaults_for(modality: str, device: torch.device) -> Defaults:
         load_options=load,
         lr_schedule=LR_SCHEDULES.get(modality, "constant"),
     )
+
+
+def default_settings(modality: str, device: torch.device) -> dict[str, Any]:
+    """`defaults_for(modality, device)` by the names of intcore.spec.SETTINGS: the model, the training and
+    the modality loader's options (a loader option of None means "full size")."""
+    d = defaults_for(modality, device)
+    return {"steps": d.steps, "lr": d.lr, "lr_schedule": d.lr_schedule, "eval_every": d.eval_every,
+            "width": d.model.width, "hidden_layers": d.model.hidden_layers, "first_w0": d.model.first_w0,
+            "w0": d.model.w0, **d.load_options}

@@ -11,7 +11,7 @@ from ..runs import RunResult, default_target, race, time_savings, write_curves_c
 from ..signals import Signal, check_file
 from ..spec import RunSpec
 from ..teach import psnr_for_epsilon
-from .options import DEVICE_DEFAULTS, UsageError, add_settings, add_signal_options, positive_float, spec_from_args
+from .options import UsageError, describe_defaults, add_settings, add_signal_options, positive_float, spec_from_args
 from .progress import Progress
 
 
@@ -27,7 +27,7 @@ def _add_run_parser(sub: Any, name: str, help_text: str, handler: Any) -> argpar
     """A command over one signal: its file, every setting, the stop rule and the outputs."""
     p = sub.add_parser(name, help=help_text)
     add_signal_options(p, path_required=False)
-    add_settings(p, defaults=DEVICE_DEFAULTS)
+    add_settings(p, defaults=describe_defaults())
     _add_stop_options(p)
     _add_output_options(p)
     p.set_defaults(handler=handler)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import collections
+import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import torch
+
+from ..defaults import default_settings
 from ..modalities import MODALITIES
+from ..samplers import SAMPLERS
+from ..trainer import TrainConfig
 from .. import spec as spec_module
 from ..spec import SETTINGS, RunSpec, apply_settings, load_spec_file, make_spec
 
@@ -63,12 +71,46 @@ def add_signal_options(p: argparse.ArgumentParser, path_required: bool = True) -
     p.add_argument("--device", default=None, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps (default auto)")
 
 
-DEVICE_DEFAULTS = {
-    "steps": "300 on CPU, 3000 on GPU", "lr": "5e-4 on CPU, 1e-4 on GPU", "width": "128 on CPU, 256 on GPU",
-    "hidden_layers": "4 on CPU, 5 on GPU", "max_side": "128 on CPU, full size on GPU",
-    "max_seconds": "1 on CPU, 10 on GPU", "grid": "32 on CPU, 64 on GPU", "eval_every": "10 on CPU, 50 on GPU",
-    "seed": "0", "ratio": "0.2", "lr_schedule": "cosine for audio, constant otherwise", "precision": "fp32", "compile": "off",
-}
+DEVICES = {"CPU": torch.device("cpu"), "GPU": torch.device("cuda")}
+"""the devices whose defaults the help text names (intcore.defaults tells any non-CPU device the GPU's)"""
+
+
+def show(value: Any) -> str:
+    """A default as the help text writes it: 5e-4, 0.2, 300, full size (None), off."""
+    if value is None:
+        return "full size"
+    if isinstance(value, float):
+        return f"{value:.0e}".replace("e-0", "e-") if 0 < abs(value) < 0.01 else f"{value:g}"
+    return str(value)
+
+
+def describe_defaults() -> dict[str, str]:
+    """Setting -> its default in words, derived from intcore.defaults and the dataclasses' own defaults:
+    "300 on CPU, 3000 on GPU", "cosine for audio, constant otherwise", "0.2". The settings whose defaults
+    are not per device (seed, precision, compile) come from TrainConfig, the ratio from INT's sampler."""
+    table = {(m, dev): default_settings(m, device) for m in MODALITIES.names() for dev, device in DEVICES.items()}
+    train = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    words = {name: show(train[name]) for name in ("seed", "precision", "compile")}
+    words["ratio"] = show(inspect.signature(SAMPLERS["int"]).parameters["ratio"].default)
+    for name in SETTINGS:
+        per = {key: values[name] for key, values in table.items() if name in values}
+        if not per:
+            continue
+        by_modality = {m: tuple(per[(m, dev)] for dev in DEVICES) for m in MODALITIES.names() if (m, "CPU") in per}
+        usual = collections.Counter(by_modality.values()).most_common(1)[0][0]
+        odd = {m: v for m, v in by_modality.items() if v != usual}
+
+        def on_devices(values: tuple) -> str:
+            if len(set(values)) == 1:
+                return show(values[0])
+            return ", ".join(f"{show(v)} on {dev}" for v, dev in zip(values, DEVICES))
+
+        if not odd:
+            words[name] = on_devices(usual)
+        else:
+            words[name] = ", ".join(f"{on_devices(v)} for {m}" for m, v in odd.items()) + \
+                          f", {on_devices(usual)} otherwise"
+    return words
 
 
 def given_settings(args: argparse.Namespace) -> dict[str, Any]:

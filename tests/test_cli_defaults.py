@@ -1,0 +1,52 @@
+"""The command line's defaults come from intcore.defaults alone: what `fit` runs without flags and what
+its help says are both `defaults_for(...)`, so changing a default in one place changes both."""
+from __future__ import annotations
+
+import re
+
+import torch
+
+from intcore.cli import build_parser
+from intcore.cli.options import show, spec_from_args
+from intcore.defaults import defaults_for
+from intcore.trainer import TrainConfig
+
+CPU, GPU = torch.device("cpu"), torch.device("cuda")
+
+
+def help_of(command: str) -> str:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return re.sub(r"\s+", " ", sub.choices[command].format_help())
+
+
+def test_a_fit_without_flags_runs_defaults_for_its_modality_and_device(tmp_path):
+    for modality, suffix in (("image", ".png"), ("audio", ".wav"), ("shape", ".obj")):
+        args = build_parser().parse_args(["fit", str(tmp_path / f"x{suffix}"), "--device", "cpu"])
+        spec = spec_from_args(args, None)
+        d = defaults_for(modality, CPU)
+        assert spec.modality == modality
+        assert (spec.train.steps, spec.train.lr, spec.train.eval_every, spec.train.lr_schedule) == \
+            (d.steps, d.lr, d.eval_every, d.lr_schedule)
+        assert spec.model == d.model and spec.signal.options == d.load_options
+
+
+def test_the_help_states_each_device_default_as_defaults_for_gives_it():
+    text = help_of("fit")
+    image_cpu, image_gpu = defaults_for("image", CPU), defaults_for("image", GPU)
+    for flag, cpu, gpu in (("--steps", image_cpu.steps, image_gpu.steps), ("--lr", image_cpu.lr, image_gpu.lr),
+                           ("--eval-every", image_cpu.eval_every, image_gpu.eval_every),
+                           ("--width", image_cpu.model.width, image_gpu.model.width),
+                           ("--hidden-layers", image_cpu.model.hidden_layers, image_gpu.model.hidden_layers),
+                           ("--max-side", image_cpu.max_side, image_gpu.max_side)):
+        words = f"{show(cpu)} on CPU, {show(gpu)} on GPU" if cpu != gpu else show(cpu)
+        assert re.search(re.escape(flag) + r" \S+ .*?\(default: " + re.escape(words) + r"\)", text), (flag, words)
+    audio = defaults_for("audio", CPU)
+    assert f"(default: {audio.lr_schedule} for audio, {image_cpu.lr_schedule} otherwise)" in text
+    assert f"(default: {show(audio.model.first_w0)} for audio, {show(image_cpu.model.first_w0)} otherwise)" in text
+    for name in ("seed", "precision", "compile"):
+        assert f"(default: {show(getattr(TrainConfig(), name))})" in text
+
+
+def test_numbers_are_written_as_a_person_would():
+    assert [show(x) for x in (5e-4, 1e-4, 0.2, 1.0, 3000.0, 300, None, "off")] == \
+        ["5e-4", "1e-4", "0.2", "1", "3000", "300", "full size", "off"]
