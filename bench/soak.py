@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,15 +74,18 @@ def folder_bytes(folder: Path) -> int:
 class Sampler(threading.Thread):
     """Samples the server every `every` seconds until stopped."""
 
-    def __init__(self, pid: int, workdir: Path, every: float = 1.0, cuda: bool = False) -> None:
+    def __init__(self, pid: int, workdir: Path, every: float = 1.0, cuda: bool = False,
+                 uploads: Path | None = None) -> None:
         super().__init__(name="soak-sampler", daemon=True)
-        self.pid, self.workdir, self.every, self.cuda = pid, workdir, every, cuda
+        self.pid, self.workdir, self.every, self.cuda, self.uploads = pid, workdir, every, cuda, uploads
         self.samples: list[dict[str, float]] = []
         self.halt = threading.Event()
         self.t0 = time.monotonic()
 
     def sample(self) -> dict[str, float]:
         s = {"t": time.monotonic() - self.t0, **proc_stats(self.pid), "temp_bytes": folder_bytes(self.workdir)}
+        if self.uploads is not None:
+            s["upload_bytes"] = folder_bytes(self.uploads)
         if self.cuda:
             import torch
 
@@ -264,8 +268,9 @@ def free_port() -> int:
 
 
 def start_server(max_jobs: int, workdir: Path, in_process: bool):
-    """(url, pid, stop function, thread-names function); the server is this process (in_process) or
-    `python -m demo` (through bench/soak_server.py, which tells its thread names on SIGUSR1)."""
+    """(url, pid, stop function, thread-names function, upload cache or None); the server is this process
+    (in_process; Gradio's cache is then whatever GRADIO_TEMP_DIR says, not measured) or `python -m demo`
+    (through bench/soak_server.py, which tells its thread names on SIGUSR1) with an upload cache of its own."""
 
     port = free_port()
     if in_process:
@@ -278,11 +283,12 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
             app.close()
             app.session_table.shutdown()
 
-        return url, os.getpid(), stop, thread_names
+        return url, os.getpid(), stop, thread_names, None
     names_file = workdir.parent / f"{workdir.name}-threads.json"
+    uploads = workdir.parent / f"{workdir.name}-uploads"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_HEARTBEAT_INTERVAL": "1", "INT_SOAK_THREADS": str(names_file)}
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "soak_server.py"), "--port", str(port), "--max-jobs", str(max_jobs),
-                             "--device", "cpu", "--workdir", str(workdir)], env=env, cwd=ROOT,
+                             "--device", "cpu", "--workdir", str(workdir), "--upload-dir", str(uploads)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=open(workdir.parent / f"{workdir.name}-server.log", "w"))
     url = f"http://127.0.0.1:{port}/"
     import httpx
@@ -302,6 +308,7 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
         proc.terminate()
         proc.wait(60)
         names_file.unlink(missing_ok=True)
+        shutil.rmtree(uploads, ignore_errors=True)
 
     def server_thread_names() -> list[str]:
         names_file.unlink(missing_ok=True)
@@ -311,7 +318,7 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
             time.sleep(0.1)
         return json.loads(names_file.read_text()) if names_file.exists() else ["(the server did not answer)"]
 
-    return url, proc.pid, stop, server_thread_names
+    return url, proc.pid, stop, server_thread_names, uploads
 
 
 def run_users(url: str, sessions: int, seconds: float, max_jobs: int, seed: int,
@@ -426,14 +433,14 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
     def say(what: str) -> None:
         print(f"soak: {time.monotonic() - t0:6.1f} s  {what}", file=sys.stderr, flush=True)
 
-    url, pid, stop_server, server_thread_names = start_server(max_jobs, workdir, in_process)
+    url, pid, stop_server, server_thread_names, uploads = start_server(max_jobs, workdir, in_process)
     say(f"server up at {url}")
     cuda = False
     if in_process:
         import torch
 
         cuda = torch.cuda.is_available()
-    sampler = Sampler(pid, workdir, cuda=cuda)
+    sampler = Sampler(pid, workdir, cuda=cuda, uploads=uploads)
     marks: dict[str, dict[str, float]] = {}
     try:
         sampler.start()
@@ -492,6 +499,8 @@ def table(result: dict[str, Any]) -> str:
     """The soak's measurements as a markdown table."""
     rows = [("RSS (MB)", "rss_mb", "{:.0f}"), ("threads", "threads", "{:.0f}"), ("open files", "open_files", "{:.0f}"),
             ("temp bytes", "temp_bytes", "{:,.0f}")]
+    if "upload_bytes" in result["baseline"]:  # Gradio's upload cache: kept up to 30 min, under --max-temp-mb
+        rows.append(("upload cache bytes", "upload_bytes", "{:,.0f}"))
     if "gpu_mb" in result["baseline"]:
         rows.append(("GPU memory (MB)", "gpu_mb", "{:.1f}"))
     lines = ["| server | baseline | after the first round | peak | everyone left |", "|---|---|---|---|---|"]

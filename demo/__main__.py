@@ -63,10 +63,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", type=_auth, metavar="USER:PASSWORD", help="ask for this user name and password first")
     p.add_argument("--workdir", type=Path, help="folder for the sessions' files (default: a new temporary folder, "
                                                 "deleted at exit)")
+    p.add_argument("--upload-dir", type=Path,
+                   help="folder for Gradio's upload cache, used by this server alone (default: a new temporary "
+                        "folder, deleted at exit; with GRADIO_TEMP_DIR set and no --upload-dir, that folder, "
+                        "which other apps may share, is neither counted nor trimmed)")
     p.add_argument("--max-temp-mb", type=int, default=2048,
-                   help="cap on the sessions' files (uploads, live pictures, downloads) together; past it the files "
-                        "of the sessions that finished longest ago are dropped (default 2048)")
+                   help="cap on the sessions' files (uploads, live pictures, downloads) and the upload cache together; "
+                        "past it the uploads no session uses are dropped, oldest first, then the files of the "
+                        "sessions that finished longest ago (default 2048)")
     return p
+
+
+def upload_cache(upload_dir: Path | None) -> tuple[Path | None, bool]:
+    """The upload cache this server owns and counts in --max-temp-mb (None: GRADIO_TEMP_DIR, set by
+    someone else, perhaps shared), and whether to delete it at exit. Sets GRADIO_TEMP_DIR for Gradio.
+
+    Gradio's default, /tmp/gradio, is shared by every Gradio app on the machine, whose cache cleaners then
+    delete each other's uploads (the soak test saw a race fail on its vanished preset)."""
+    if upload_dir is not None:
+        upload_dir = upload_dir.expanduser().resolve()
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["GRADIO_TEMP_DIR"] = str(upload_dir)
+        return upload_dir, False
+    if "GRADIO_TEMP_DIR" in os.environ:
+        return None, False
+    own = Path(tempfile.mkdtemp(prefix="int-studio-uploads-")).resolve()
+    os.environ["GRADIO_TEMP_DIR"] = str(own)
+    return own, True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,11 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     # A closed tab is noticed at the next heartbeat: 15 s by default, 3 s here, so its job stops soon.
     os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "3")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    # Gradio's upload cache defaults to /tmp/gradio, shared by every Gradio app on the machine, whose cache
-    # cleaners then delete each other's uploads (the soak test saw a race fail on its vanished preset).
-    own_cache = "GRADIO_TEMP_DIR" not in os.environ
-    if own_cache:
-        os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="int-studio-uploads-")
+    uploads, delete_uploads = upload_cache(args.upload_dir)
 
     from .app import build_app, launch
 
@@ -91,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         app = build_app(device=args.device, max_jobs=args.max_jobs, workdir=args.workdir)
     except ValueError as exc:  # e.g. --device cuda on a machine without one
         print(f"demo: error: {exc}", file=sys.stderr)
+        if delete_uploads:
+            shutil.rmtree(uploads, ignore_errors=True)
         return 2
     app.session_table.max_temp_bytes = args.max_temp_mb * 2**20
+    app.session_table.upload_dir = uploads
     print(f"INT Studio on http://{args.host}:{args.port}  (device {args.device}, up to {args.max_jobs} jobs at once; Ctrl+C to quit)", flush=True)
     for line in exposure_notice(args.host, args.share, args.auth is not None):
         print(line, flush=True)
@@ -100,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
     finally:
         app.session_table.shutdown()
-        if own_cache:
-            shutil.rmtree(os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
+        if delete_uploads:
+            shutil.rmtree(uploads, ignore_errors=True)
     return 0
 
 

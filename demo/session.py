@@ -10,8 +10,9 @@ before every step, so both act within one step.
 choices, its folder of files), plus the jobs waiting for one of the `max_jobs` slots. It also cleans up
 after those who leave: a page's sessions close when Gradio reports the page gone (unload); a session
 without a page (a script calling the API) closes `LEASE_SECONDS` after anyone last asked about it (its
-stream polls it every `REFRESH_SECONDS` while the race runs); and when the sessions' files together pass
-`max_temp_bytes`, the files of the sessions that finished longest ago are dropped first.
+stream polls it every `REFRESH_SECONDS` while the race runs); and when the files together (the sessions'
+and, where the app owns it, Gradio's upload cache) pass `max_temp_bytes`, the uploads no session uses are
+dropped first, oldest first, then the files of the sessions that finished longest ago.
 """
 from __future__ import annotations
 
@@ -59,6 +60,9 @@ long: an API client's race is cleaned up within seconds of its end, or of the cl
 SWEEP_SECONDS = 1.0
 MAX_TEMP_BYTES = 2 * 2**30
 """default cap on the sessions' files (uploads, live frames, downloads) all together"""
+UPLOAD_GRACE_SECONDS = 60.0
+"""an upload in Gradio's cache younger than this is kept even if no session names it yet: the call that will
+use it (the page's upload handler, an API client's race) may still be on its way"""
 
 
 @dataclass
@@ -357,7 +361,7 @@ class SessionTable:
 
     def __init__(self, max_jobs: int = 2, root: Path | None = None, max_temp_bytes: int = MAX_TEMP_BYTES,
                  lease_seconds: float = LEASE_SECONDS, sweep_seconds: float | None = SWEEP_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, upload_dir: Path | None = None) -> None:
         if max_jobs < 1:
             raise ValueError(f"max_jobs must be at least 1, got {max_jobs}")
         self.max_jobs = max_jobs
@@ -365,6 +369,9 @@ class SessionTable:
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_temp_bytes = max_temp_bytes
         self.lease_seconds = lease_seconds
+        self.upload_dir = upload_dir
+        """Gradio's upload cache when this app alone uses it (`python -m demo`): counted in `max_temp_bytes`
+        and trimmed by it; None (a cache other apps may share): neither"""
         self.clock = clock
         self._sessions: dict[str, Session] = {}
         self._pages: set[str] = set()
@@ -507,8 +514,23 @@ class SessionTable:
         self._cap_temp_bytes()
 
     def temp_bytes(self) -> int:
-        """Bytes of every file under the table's folder (sessions, previews, thumbnails)."""
-        return sum(_folder_bytes(self.root).values())
+        """Bytes of every file under the table's folder (sessions, previews, thumbnails) and, where it is
+        counted, in the upload cache."""
+        return sum(_folder_bytes(self.root).values()) + sum(size for _, _, size in _files_by_age(self.upload_dir))
+
+    def uploads_in_use(self) -> set[Path]:
+        """The files the sessions still use: each one's loaded signal and its race's signal file (an API
+        client's race reads its picture straight from the upload cache)."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+        used = set()
+        for session in sessions:
+            paths = [key[0] for key in list(session.loaded)]
+            job = session.job
+            if job is not None and job.spec.run is not None and job.spec.run.signal.path:
+                paths.append(job.spec.run.signal.path)
+            used.update(Path(p).resolve() for p in paths)
+        return used
 
     def _drop_orphans(self) -> None:
         """Delete session folders (random 32-hex names) that no session owns any more and that nothing
@@ -528,9 +550,11 @@ class SessionTable:
 
     def _cap_temp_bytes(self) -> None:
         sizes = _folder_bytes(self.root)
-        total = sum(sizes.values())
+        uploads = _files_by_age(self.upload_dir)
+        total = sum(sizes.values()) + sum(size for _, _, size in uploads)
         if total <= self.max_temp_bytes:
             return
+        total = self._drop_uploads(uploads, total)
         with self._lock:
             idle = [s for s in self._sessions.values() if (s.job is None or s.job.finished) and not s.busy]
         idle.sort(key=lambda s: s.job.finished_at if s.job is not None and s.job.finished_at is not None else s.seen)
@@ -546,6 +570,25 @@ class SessionTable:
             session.folder.mkdir(parents=True, exist_ok=True)
             session.loaded.clear()
             total -= held
+
+    def _drop_uploads(self, uploads: list[tuple[float, Path, int]], total: int) -> int:
+        """Delete uploads no session uses, oldest first, until `total` is under the cap; the new total.
+        Uploads younger than UPLOAD_GRACE_SECONDS stay (their call may still be coming)."""
+        used = self.uploads_in_use()
+        now = time.time()
+        for mtime, path, size in uploads:
+            if total <= self.max_temp_bytes:
+                break
+            if now - mtime < UPLOAD_GRACE_SECONDS or path.resolve() in used:
+                continue
+            log.warning("temp files over %d bytes: dropping the unused upload %s (%d bytes)",
+                        self.max_temp_bytes, path, size)
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # Gradio keeps each upload in a folder of its own
+                if path.parent != self.upload_dir:
+                    path.parent.rmdir()
+            total -= size
+        return total
 
     def _sweep_forever(self, every: float) -> None:
         while not self._closed.wait(every):
@@ -595,6 +638,20 @@ def _folder_bytes(root: Path) -> dict[str, int]:
                 pass
         sizes[top.name] = total
     return sizes
+
+
+def _files_by_age(root: Path | None) -> list[tuple[float, Path, int]]:
+    """(mtime, path, bytes) of every file under `root`, oldest first (none for None; files that vanish
+    while listing are skipped)."""
+    files = []
+    for path in root.rglob("*") if root is not None and root.exists() else []:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            files.append((st.st_mtime, path, st.st_size))
+    return sorted(files, key=lambda f: f[0])
 
 
 def _num(x: float) -> float | None:

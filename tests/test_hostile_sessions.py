@@ -180,6 +180,65 @@ def test_temp_cap_drops_the_longest_finished_sessions_first(tmp_path):
         table.shutdown()
 
 
+def test_temp_cap_counts_the_upload_cache_and_drops_unused_uploads_oldest_first(tmp_path):
+    uploads = tmp_path / "uploads"
+    table = SessionTable(root=tmp_path / "sessions", max_temp_bytes=2_500_000, sweep_seconds=None,
+                         lease_seconds=1e9, upload_dir=uploads)
+    try:
+        now = time.time()
+        files = {}
+        for name, age in (("oldest", 900), ("in-use", 800), ("older", 600), ("newer", 300), ("fresh", 5)):
+            path = uploads / f"{name}-hash" / f"{name}.png"  # Gradio keeps each upload in a folder of its own
+            path.parent.mkdir(parents=True)
+            path.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
+            os.utime(path, (now - age, now - age))
+            files[name] = path
+        # An API client's race loaded its picture straight from the cache: that upload is in use.
+        table.session("client/image").loaded[(str(files["in-use"]), ())] = None
+        assert table.temp_bytes() == 5_000_000
+        table.sweep()
+        left = {name: path.exists() for name, path in files.items()}
+        assert left == {"oldest": False, "in-use": True, "older": False, "newer": False, "fresh": True}
+        assert not (uploads / "oldest-hash").exists() and uploads.is_dir()
+        assert table.temp_bytes() <= 2_500_000
+    finally:
+        table.shutdown()
+
+
+def test_unused_uploads_go_before_a_finished_sessions_files(tmp_path):
+    uploads = tmp_path / "uploads"
+    table = SessionTable(root=tmp_path / "sessions", max_temp_bytes=1_500_000, sweep_seconds=None,
+                         lease_seconds=1e9, upload_dir=uploads)
+    try:
+        job = table.submit("done/image", tiny_spec(steps=5))
+        assert job.wait(60)
+        kept = table.get("done/image").folder / "frames.bin"
+        kept.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
+        upload = uploads / "hash" / "photo.png"
+        upload.parent.mkdir(parents=True)
+        upload.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
+        os.utime(upload, (time.time() - 600, time.time() - 600))
+        table.sweep()
+        assert kept.exists() and not upload.exists()
+    finally:
+        table.shutdown()
+
+
+def test_python_m_demo_owns_its_upload_cache_and_leaves_a_shared_one_alone(tmp_path, monkeypatch):
+    from demo.__main__ import upload_cache
+
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    own, delete = upload_cache(None)
+    try:
+        assert delete and own.is_dir() and os.environ["GRADIO_TEMP_DIR"] == str(own)
+    finally:
+        own.rmdir()
+    named, delete = upload_cache(tmp_path / "cache")
+    assert (named, delete) == ((tmp_path / "cache").resolve(), False) and named.is_dir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "shared"))
+    assert upload_cache(None) == (None, False)  # someone else's, perhaps shared: neither counted nor trimmed
+
+
 # ---------------------------------------------------------------- memory of a finished job
 
 
