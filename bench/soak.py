@@ -402,13 +402,17 @@ def settle(sampler: Sampler, baseline: dict[str, float], url: str, names_now, ba
     sample."""
     end = time.monotonic() + timeout
     next_poke = time.monotonic() + 11.0
+    poked = False
     last = sampler.sample()
     while time.monotonic() < end:
         last = sampler.sample()
-        if back_to_baseline(last, baseline) and not threads_left_over(baseline_names, names_now()):
+        # Idle pool workers are no leak, but the table is plainer once a poke has let them retire.
+        if (back_to_baseline(last, baseline) and (poked or last["threads"] <= baseline["threads"])
+                and not threads_left_over(baseline_names, names_now())):
             break
         if time.monotonic() >= next_poke:
             poke(url)
+            poked = True
             next_poke = time.monotonic() + 11.0
         time.sleep(1.0)
     return last

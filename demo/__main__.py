@@ -10,6 +10,7 @@ import argparse
 import ipaddress
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -92,6 +93,16 @@ def upload_cache(upload_dir: Path | None) -> tuple[Path | None, bool]:
     return own, True
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (systemd, docker stop, a test's terminate()) ends the server as Ctrl+C does, so the clean-up
+    after launch runs: without it the sessions' folder and the upload cache stayed in /tmp."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = build_parser()
     args = p.parse_args(argv)
@@ -118,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"INT Studio on http://{args.host}:{args.port}  (device {args.device}, up to {args.max_jobs} jobs at once; Ctrl+C to quit)", flush=True)
     for line in exposure_notice(args.host, args.share, args.auth is not None):
         print(line, flush=True)
+    stop_on_sigterm()
     try:
         launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
     finally:

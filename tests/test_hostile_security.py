@@ -152,13 +152,16 @@ def listening_addresses(port: int) -> set[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
-def test_python_m_demo_listens_on_this_machine_only_and_opens_no_link(tmp_path):
+def test_python_m_demo_listens_on_this_machine_only_opens_no_link_and_leaves_no_files(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    temp = tmp_path / "tmp"  # where the server makes its sessions' folder and its upload cache
+    temp.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), "--device", "cpu"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                 "TMPDIR": str(temp)})
     try:
         end = time.monotonic() + 240
         while time.monotonic() < end and not listening_addresses(port):
@@ -166,7 +169,14 @@ def test_python_m_demo_listens_on_this_machine_only_and_opens_no_link(tmp_path):
             time.sleep(0.5)
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
         assert httpx.get(f"http://127.0.0.1:{port}/config", timeout=30).status_code == 200
+        made = sorted(p.name.rsplit("-", 1)[0] for p in temp.iterdir() if p.name.startswith("int-studio"))
+        assert made == ["int-studio", "int-studio-uploads"], made
     finally:
-        proc.terminate()
+        proc.terminate()  # SIGTERM, as systemd or docker stop sends it
         output = proc.communicate(timeout=60)[0]
-    assert "gradio.live" not in output and "anyone" not in output and "public" not in output.lower(), output
+    assert proc.returncode == 0 and [p.name for p in temp.iterdir() if p.name.startswith("int-studio")] == [], output
+    # The output is read after a clean exit (before, SIGTERM killed the server with its output unflushed, so
+    # this line checked an empty string). Gradio's own hint "To create a public link, set `share=True`" is
+    # no link; the app's exposure notices are its "note:" lines.
+    assert "INT Studio on http://127.0.0.1" in output, output
+    assert "gradio.live" not in output and "anyone" not in output and "note:" not in output, output
