@@ -4,21 +4,15 @@ Tiny nets on a 0.1 s clip and an 8³ grid keep every run to a few seconds on a 2
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
+from helpers import ROOT, client_for, need_gradio
 
-gr = pytest.importorskip("gradio")
-gradio_client = pytest.importorskip("gradio_client")
-pytest.importorskip("soundfile")
-pytest.importorskip("trimesh")
-pytest.importorskip("igl")
+gr, gradio_client, *_ = need_gradio("soundfile", "trimesh", "igl")
 
 from demo.media import KEEP, Media  # noqa: E402
 from demo.tabs.audio import AudioCanvas, AudioTab  # noqa: E402
@@ -26,7 +20,6 @@ from demo.tabs.shape import ShapeCanvas, ShapeTab  # noqa: E402
 from intcore.modalities import get_modality, load_signal  # noqa: E402
 from intcore.trainer import Snapshot  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "assets" / "audio" / "melody.wav"
 MESH = ROOT / "assets" / "shapes" / "mug.obj"
 TINY = dict(
@@ -110,7 +103,7 @@ def test_shape_preview_and_download_are_glb_with_normals_y_up_in_input_coordinat
 
 def run_to_end(url: str, api: str, **settings) -> tuple[dict, list[str]]:
     """The final (status, file names) of a race through the streaming API."""
-    client = gradio_client.Client(url, verbose=False, download_files=False)
+    client = client_for(url)
     status, files = client.submit(api_name=api, **settings).result(timeout=120)
     return status, [Path(f["path"] if isinstance(f, dict) else f).name for f in files]
 
@@ -147,7 +140,7 @@ def test_bad_uploads_warn_and_keep_the_previous_choice(served, tmp_path, api, na
         sf.write(path, np.zeros(8000, np.float32), 8000)
     else:
         path.write_text("not a signal\n" * 10)
-    client = gradio_client.Client(url, verbose=False, download_files=False)
+    client = client_for(url)
     _, notice = client.predict(gradio_client.handle_file(str(path)), 1.0, api_name=api)
     assert "could not be read" in notice
 

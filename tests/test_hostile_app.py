@@ -7,38 +7,25 @@ The same files go through the loader and the command line in test_hostile_input.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
+from helpers import PREFIX, PRESET, client_for, need_gradio
 
-gr = pytest.importorskip("gradio")
-gradio_client = pytest.importorskip("gradio_client")
-pytest.importorskip("soundfile")
-pytest.importorskip("trimesh")
-pytest.importorskip("igl")
+gr, gradio_client, *_ = need_gradio("soundfile", "trimesh", "igl")
 
 import hostile_files as H  # noqa: E402
 from hostile_files import CATALOGUE, LEAKS, Entry  # noqa: E402
 
 from intcore.modalities import modality_for_path  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-PRESET = ROOT / "assets" / "images" / "camera.png"
-PREFIX = {"image": "", "audio": "audio-", "shape": "shape-"}
 SIZE = {"image": 64, "audio": 1.0, "shape": 8}
 """the working-size setting sent with each upload (the tab's max side, max seconds or grid)"""
 RACE = dict(picture=None, sampler_1="int", sampler_2="full", sampler_3="none", sampler_4="none", ratio=0.2,
             schedule="default", interval="default", budget="steps", amount=100_000, lr=1e-3, width=8, depth=1,
             w0=30, seed=0, eval_every=2, size=16, target=0)
-
-
-def client_for(url: str):
-    return gradio_client.Client(url, verbose=False, download_files=False)
 
 
 def upload(client, path: Path, modality: str, size: float) -> tuple[str, list[str]]:

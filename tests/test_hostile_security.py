@@ -4,7 +4,6 @@ no public link unless asked, and can ask for a login.
 """
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,16 +13,12 @@ from urllib.parse import quote
 
 import pytest
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from helpers import PRESET, ROOT, client_for, need_gradio
 
-gr = pytest.importorskip("gradio")
-gradio_client = pytest.importorskip("gradio_client")
-httpx = pytest.importorskip("httpx")
+gr, gradio_client, httpx = need_gradio("httpx")
 
 from demo.__main__ import build_parser, exposure_notice, is_loopback  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-PRESET = ROOT / "assets" / "images" / "camera.png"
 
 
 def outside_files(app, tmp_path: Path) -> list[Path]:
@@ -75,7 +70,7 @@ def test_file_routes_refuse_paths_outside_the_apps_folders(served, tmp_path):
 def test_a_server_path_given_as_the_picture_is_refused(served, tmp_path):
     """A client that names a server file instead of uploading one gets an error, and no race starts."""
     app, url = served
-    client = gradio_client.Client(url, verbose=False, download_files=False)
+    client = client_for(url)
     try:
         for target in outside_files(app, tmp_path):
             picture = {"path": str(target), "meta": {"_type": "gradio.FileData"}}
@@ -107,7 +102,7 @@ def test_auth_puts_a_login_in_front_of_everything(tmp_path):
             assert r.status_code == 401
         with pytest.raises(Exception):
             gradio_client.Client(url, verbose=False)
-        client = gradio_client.Client(url, verbose=False, auth=("teacher", "s3cret"), download_files=False)
+        client = client_for(url, auth=("teacher", "s3cret"))
         _picture, notice = client.predict(gradio_client.handle_file(str(PRESET)), 32, api_name="/upload")
         assert "Working size" in notice or "32" in notice
         client.close()

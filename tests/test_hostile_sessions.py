@@ -6,7 +6,6 @@ read or download another's job.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import threading
 import time
@@ -16,42 +15,18 @@ import numpy as np
 import pytest
 import torch
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
+from helpers import PRESET, client_for, need_gradio, tiny_spec, wait_for
 
-gr = pytest.importorskip("gradio")
-gradio_client = pytest.importorskip("gradio_client")
-httpx = pytest.importorskip("httpx")
+gr, gradio_client, httpx = need_gradio("httpx")
 
-from demo.session import LEASE_SECONDS, JobSpec, SessionTable  # noqa: E402
-from intcore.models import ModelConfig  # noqa: E402
-from intcore.modalities import load_signal  # noqa: E402
-from intcore.samplers import make_sampler  # noqa: E402
+from demo.session import LEASE_SECONDS, SessionTable  # noqa: E402
 from intcore.trainer import TrainConfig, Trainer  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-PRESET = ROOT / "assets" / "images" / "camera.png"
 SETTINGS = dict(sampler_1="int", sampler_2="full", sampler_3="none", sampler_4="none", ratio=0.2,
                 schedule="default", interval="default", budget="steps", amount=10, lr=1e-3, width=8, depth=1, w0=30,
                 seed=0, eval_every=2, size=16, target=0)
 ORDER = ["picture", *SETTINGS]
 """the compare endpoint's inputs, in order (the REST API takes a list)"""
-
-
-def wait_for(condition, timeout: float = 20.0, every: float = 0.1) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
-
-
-def tiny_spec(steps: int = 10) -> JobSpec:
-    return JobSpec(signal=load_signal(PRESET, max_side=12),
-                   samplers={"int": make_sampler("int"), "full": make_sampler("full")},
-                   model=ModelConfig(width=8, hidden_layers=1),
-                   config=TrainConfig(steps=steps, lr=1e-3, eval_every=5, seed=0, device="cpu"))
 
 
 class FakeClock:
@@ -180,19 +155,22 @@ def test_temp_cap_drops_the_longest_finished_sessions_first(tmp_path):
         table.shutdown()
 
 
+def megabyte_upload(uploads: Path, name: str, age: float) -> Path:
+    """A 1 MB file as Gradio keeps an upload (a folder of its own), last written `age` seconds ago."""
+    path = uploads / f"{name}-hash" / f"{name}.png"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
+    os.utime(path, (time.time() - age, time.time() - age))
+    return path
+
+
 def test_temp_cap_counts_the_upload_cache_and_drops_unused_uploads_oldest_first(tmp_path):
     uploads = tmp_path / "uploads"
     table = SessionTable(root=tmp_path / "sessions", max_temp_bytes=2_500_000, sweep_seconds=None,
                          lease_seconds=1e9, upload_dir=uploads)
     try:
-        now = time.time()
-        files = {}
-        for name, age in (("oldest", 900), ("in-use", 800), ("older", 600), ("newer", 300), ("fresh", 5)):
-            path = uploads / f"{name}-hash" / f"{name}.png"  # Gradio keeps each upload in a folder of its own
-            path.parent.mkdir(parents=True)
-            path.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
-            os.utime(path, (now - age, now - age))
-            files[name] = path
+        files = {name: megabyte_upload(uploads, name, age)
+                 for name, age in (("oldest", 900), ("in-use", 800), ("older", 600), ("newer", 300), ("fresh", 5))}
         # An API client's race loaded its picture straight from the cache: that upload is in use.
         table.session("client/image").loaded[(str(files["in-use"]), ())] = None
         assert table.temp_bytes() == 5_000_000
@@ -214,10 +192,7 @@ def test_unused_uploads_go_before_a_finished_sessions_files(tmp_path):
         assert job.wait(60)
         kept = table.get("done/image").folder / "frames.bin"
         kept.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
-        upload = uploads / "hash" / "photo.png"
-        upload.parent.mkdir(parents=True)
-        upload.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
-        os.utime(upload, (time.time() - 600, time.time() - 600))
+        upload = megabyte_upload(uploads, "photo", 600)
         table.sweep()
         assert kept.exists() and not upload.exists()
     finally:
@@ -227,7 +202,8 @@ def test_unused_uploads_go_before_a_finished_sessions_files(tmp_path):
 def test_python_m_demo_owns_its_upload_cache_and_leaves_a_shared_one_alone(tmp_path, monkeypatch):
     from demo.__main__ import upload_cache
 
-    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", "unset")  # so that the variable is restored after the test
+    monkeypatch.delenv("GRADIO_TEMP_DIR")  # (a server served by this process reads it at every upload)
     own, delete = upload_cache(None)
     try:
         assert delete and own.is_dir() and os.environ["GRADIO_TEMP_DIR"] == str(own)
@@ -277,8 +253,7 @@ def test_a_finished_job_gives_its_gpu_memory_back(tmp_path):
 
 def test_one_client_cannot_stop_read_or_download_another_clients_job(served):
     app, url = served
-    alice = gradio_client.Client(url, verbose=False, download_files=False)
-    mallory = gradio_client.Client(url, verbose=False, download_files=False)
+    alice, mallory = client_for(url), client_for(url)
     try:
         race = alice.submit(picture=gradio_client.handle_file(str(PRESET)), **{**SETTINGS, "amount": 100_000},
                             api_name="/compare")

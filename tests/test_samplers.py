@@ -5,7 +5,6 @@ import math
 
 import pytest
 import torch
-
 from intcore.samplers import (
     INCREMENTAL_INTERVALS,
     RATIO_SCHEDULES,
@@ -18,17 +17,7 @@ from intcore.samplers import (
     subset_size,
 )
 
-
-class Scorer:
-    """Hands out a fixed error vector and counts how often the teacher was asked."""
-
-    def __init__(self, errors: torch.Tensor) -> None:
-        self.errors = errors
-        self.calls = 0
-
-    def __call__(self) -> torch.Tensor:
-        self.calls += 1
-        return self.errors
+from helpers import Scorer
 
 
 def ctx(step: int, errors: torch.Tensor, progress: float = 0.0, seed: int = 0, scorer: Scorer | None = None):

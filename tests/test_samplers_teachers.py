@@ -14,17 +14,7 @@ from intcore.samplers import SelectionContext, make_sampler, ntk_scores, weighte
 from intcore.samplers.evos import grid_laplacian
 from intcore.samplers.soft import inclusion_probabilities, systematic_sample
 
-
-class Scorer:
-    """Hands out a fixed error vector and counts the teacher's passes."""
-
-    def __init__(self, errors: torch.Tensor) -> None:
-        self.errors = errors
-        self.calls = 0
-
-    def __call__(self) -> torch.Tensor:
-        self.calls += 1
-        return self.errors
+from helpers import Scorer
 
 
 def context(step: int, n: int, scorer=None, progress: float = 0.0, seed: int = 0, **more) -> SelectionContext:

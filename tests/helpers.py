@@ -1,0 +1,68 @@
+"""What several test files share: Gradio set up for tests (or the module skipped), a client for a served
+app, waiting for a condition, a tiny race on the first preset, and a fixed error vector for samplers."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PRESET = ROOT / "assets" / "images" / "camera.png"
+PREFIX = {"image": "", "audio": "audio-", "shape": "shape-"}
+"""how each tab's API names begin (compare, audio-compare, shape-compare)"""
+
+
+def need_gradio(*more: str) -> tuple[ModuleType, ...]:
+    """(gradio, gradio_client, *more) imported, or the calling test module skipped. Gradio is set for tests
+    first: no analytics, and a 1-s heartbeat so that a closed page is noticed soon."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
+    return tuple(pytest.importorskip(name) for name in ("gradio", "gradio_client", *more))
+
+
+def client_for(url: str, auth: tuple[str, str] | None = None) -> Any:
+    """A gradio_client for the app at `url` (logging in with `auth`) that leaves files on the server."""
+    import gradio_client
+
+    return gradio_client.Client(url, verbose=False, download_files=False, auth=auth)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, every: float = 0.1) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; whether it holds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(every)
+    return bool(condition())
+
+
+def tiny_spec(steps: int = 30, seed: int = 0, max_side: int = 16) -> Any:
+    """A JobSpec racing INT against full batch on the preset at `max_side` px with a 1 × 8 SIREN on CPU:
+    a few seconds at most on a 2-core machine."""
+    from demo.session import JobSpec
+    from intcore.models import ModelConfig
+    from intcore.modalities import load_signal
+    from intcore.samplers import make_sampler
+    from intcore.trainer import TrainConfig
+
+    return JobSpec(signal=load_signal(PRESET, max_side=max_side),
+                   samplers={"int": make_sampler("int"), "full": make_sampler("full")},
+                   model=ModelConfig(width=8, hidden_layers=1),
+                   config=TrainConfig(steps=steps, lr=1e-3, eval_every=5, seed=seed, device="cpu"))
+
+
+class Scorer:
+    """Hands out a fixed error vector (a sampler's teacher) and counts how often it was asked."""
+
+    def __init__(self, errors: Any) -> None:
+        self.errors = errors
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.errors
