@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -396,26 +397,38 @@ def poke(url: str) -> None:
 
 
 def settle(sampler: Sampler, baseline: dict[str, float], url: str, names_now, baseline_names: list[str],
-           timeout: float = 60.0) -> dict[str, float]:
+           timeout: float = 60.0) -> tuple[dict[str, float], list[str]]:
     """When everyone has left: wait until threads (by name), open files and temp bytes are back at the
     baseline (or `timeout`), poking the server every 11 s so its idle worker threads can retire; the last
-    sample."""
+    sample and thread names."""
     end = time.monotonic() + timeout
     next_poke = time.monotonic() + 11.0
     poked = False
-    last = sampler.sample()
+    last, names = sampler.sample(), names_now()
     while time.monotonic() < end:
-        last = sampler.sample()
+        last, names = sampler.sample(), names_now()
         # Idle pool workers are no leak, but the table is plainer once a poke has let them retire.
         if (back_to_baseline(last, baseline) and (poked or last["threads"] <= baseline["threads"])
-                and not threads_left_over(baseline_names, names_now())):
+                and not threads_left_over(baseline_names, names)):
             break
         if time.monotonic() >= next_poke:
             poke(url)
             poked = True
             next_poke = time.monotonic() + 11.0
         time.sleep(1.0)
-    return last
+    return last, names
+
+
+def quiet_names(names_now, tries: int = 20) -> list[str]:
+    """The server's thread names once no pool worker is busy (a worker that has just handed back its result
+    is busy until it is back in its queue: a moment); after `tries` readings 0.25 s apart, the last."""
+    names = names_now()
+    for _ in range(tries):
+        if "AnyIO worker thread" not in names:
+            break
+        time.sleep(0.25)
+        names = names_now()
+    return names
 
 
 def back_to_baseline(now: dict[str, float], baseline: dict[str, float]) -> bool:
@@ -432,6 +445,7 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
     always run in different processes, so the server's numbers are its own."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="int-soak-"))
     load_before = os.getloadavg()
+    started = datetime.now(timezone.utc)
     t0 = time.monotonic()
 
     def say(what: str) -> None:
@@ -453,7 +467,7 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
         time.sleep(11.0)
         poke(url)  # idle worker threads of the first race retire (see poke)
         baseline = sampler.sample()
-        names = {"baseline": server_thread_names()}
+        names = {"baseline": quiet_names(server_thread_names)}
         say(f"baseline taken after one warm-up race; {sessions} users racing for {seconds:.0f} s")
         first = lambda: marks.setdefault("first_round", sampler.sample())  # noqa: E731
         if in_process:
@@ -461,13 +475,13 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
         else:
             tallies = run_users(url, sessions, seconds, max_jobs, seed, first)
         say("everyone has left")
-        final = settle(sampler, baseline, url, server_thread_names, names["baseline"])
+        final, names["final"] = settle(sampler, baseline, url, server_thread_names, names["baseline"])
         say("settled")
-        names["final"] = server_thread_names()
         sampler.halt.set()
     finally:
         stop_server()
     load_after = os.getloadavg()
+    ended = datetime.now(timezone.utc)
     first_round = marks.get("first_round", final)
     samples = [*sampler.samples, first_round, final]
     peak = {k: max(s[k] for s in samples) for k in final if k != "t"}
@@ -487,6 +501,8 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
     }
     return {
         "sessions": sessions, "seconds": seconds, "max_jobs": max_jobs, "in_process": in_process, "seed": seed,
+        "started_utc": started.isoformat(timespec="seconds"), "ended_utc": ended.isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         **total,
@@ -511,11 +527,14 @@ def table(result: dict[str, Any]) -> str:
     for label, key, fmt in rows:
         lines.append(f"| {label} | " + " | ".join(fmt.format(result[w][key]) for w in ("baseline", "first_round", "peak", "final")) + " |")
     r = result
-    lines += ["", f"{r['sessions']} users × {r['seconds'] / 60:.1f} min, --max-jobs {r['max_jobs']}"
-                  f"{' (server in-process)' if r['in_process'] else ''}: {r['races']} races ({r['finished']} finished, "
+    start, end = datetime.fromisoformat(r["started_utc"]), datetime.fromisoformat(r["ended_utc"])
+    lines += ["", f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC on {r['cpus']} CPUs, server "
+                  f"{'in the soak process' if r['in_process'] else '`python -m demo` in its own process'}, "
+                  f"{r['sessions']} users × {r['seconds'] / 60:.1f} min, --max-jobs {r['max_jobs']}: {r['races']} races ({r['finished']} finished, "
                   f"{r['stopped']} stopped, {r['reset']} reset, {r['left']} left mid-race, {r['paused']} paused and "
                   f"resumed), {r['updates']:,} updates checked ({r['queued_updates']} while queued); slowest Stop "
-                  f"{r['stop_seconds_max']} s; load average {r['load_average_before'][0]} before, "
+                  f"{r['stop_seconds_max']} s; RSS {r['rss_growth_after_first_round_mb']:+.0f} MB after the first round; "
+                  f"load average {r['load_average_before'][0]} before, "
                   f"{r['load_average_after'][0]} after (1-min).", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {name}" for name, ok in r["checks"].items()]
     lines += [f"  - {p}" for p in r["problems"]]

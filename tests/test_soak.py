@@ -49,8 +49,13 @@ def test_an_idle_anyio_worker_is_told_from_one_busy_in_a_handler():
         release.wait(30)
 
     async def serve() -> tuple[list[str], list[str]]:
-        await anyio.to_thread.run_sync(lambda: None)  # one worker, now waiting for work
+        await anyio.to_thread.run_sync(lambda: None)  # one worker, soon back in its queue waiting for work
         idle = thread_names()
+        for _ in range(500):  # it hands back the result first, then returns to its queue
+            if IDLE_ANYIO in idle:
+                break
+            await anyio.sleep(0.01)
+            idle = thread_names()
         async with anyio.create_task_group() as tg:
             tg.start_soon(anyio.to_thread.run_sync, handler)  # the same worker, now busy
             while not inside.is_set():
