@@ -300,20 +300,20 @@ def wav_named_png(folder: Path) -> Path:
     return path
 
 
-def png_named_wav(folder: Path) -> Path:
+def picture_named(path: Path, fmt: str, colour: tuple[int, int, int]) -> Path:
+    """An 8 × 8 picture in `fmt` (PNG, JPEG) written under a name that says otherwise."""
     buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 10, 10)).save(buf, "PNG")
-    path = folder / "song.wav"
+    Image.new("RGB", (8, 8), colour).save(buf, fmt)
     path.write_bytes(buf.getvalue())
     return path
+
+
+def png_named_wav(folder: Path) -> Path:
+    return picture_named(folder / "song.wav", "PNG", (200, 10, 10))
 
 
 def jpeg_named_obj(folder: Path) -> Path:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (10, 200, 10)).save(buf, "JPEG")
-    path = folder / "teapot.obj"
-    path.write_bytes(buf.getvalue())
-    return path
+    return picture_named(folder / "teapot.obj", "JPEG", (10, 200, 10))
 
 
 def heic_named_jpg(folder: Path) -> Path:
