@@ -268,7 +268,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(max_jobs: int, workdir: Path, in_process: bool):
+def start_server(max_jobs: int, workdir: Path, in_process: bool, max_temp_mb: int = 2048):
     """(url, pid, stop function, thread-names function, upload cache or None); the server is this process
     (in_process; Gradio's cache is then whatever GRADIO_TEMP_DIR says, not measured) or `python -m demo`
     (through bench/soak_server.py, which tells its thread names on SIGUSR1) with an upload cache of its own."""
@@ -278,6 +278,7 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
         from demo.app import build_app, launch_in_background
 
         app = build_app(device="cpu", max_jobs=max_jobs, workdir=workdir)
+        app.session_table.max_temp_bytes = max_temp_mb * 2**20
         url = launch_in_background(app)
 
         def stop() -> None:
@@ -289,6 +290,7 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool):
     uploads = workdir.parent / f"{workdir.name}-uploads"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_HEARTBEAT_INTERVAL": "1", "INT_SOAK_THREADS": str(names_file)}
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "soak_server.py"), "--port", str(port), "--max-jobs", str(max_jobs),
+                             "--max-temp-mb", str(max_temp_mb),
                              "--device", "cpu", "--workdir", str(workdir), "--upload-dir", str(uploads)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=open(workdir.parent / f"{workdir.name}-server.log", "w"))
     url = f"http://127.0.0.1:{port}/"
@@ -440,7 +442,7 @@ def back_to_baseline(now: dict[str, float], baseline: dict[str, float]) -> bool:
 
 
 def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process: bool = False,
-         rss_growth_mb: float = 200.0, workdir: Path | None = None) -> dict[str, Any]:
+         rss_growth_mb: float = 200.0, workdir: Path | None = None, max_temp_mb: int = 2048) -> dict[str, Any]:
     """Run the soak; returns the measurements and whether every check passed. The server and the users
     always run in different processes, so the server's numbers are its own."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="int-soak-"))
@@ -451,7 +453,7 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
     def say(what: str) -> None:
         print(f"soak: {time.monotonic() - t0:6.1f} s  {what}", file=sys.stderr, flush=True)
 
-    url, pid, stop_server, server_thread_names, uploads = start_server(max_jobs, workdir, in_process)
+    url, pid, stop_server, server_thread_names, uploads = start_server(max_jobs, workdir, in_process, max_temp_mb)
     say(f"server up at {url}")
     cuda = False
     if in_process:
@@ -500,7 +502,8 @@ def soak(sessions: int, seconds: float, max_jobs: int, seed: int = 0, in_process
         "every user finished at least one race": all(t.first_round_done for t in tallies),
     }
     return {
-        "sessions": sessions, "seconds": seconds, "max_jobs": max_jobs, "in_process": in_process, "seed": seed,
+        "sessions": sessions, "seconds": seconds, "max_jobs": max_jobs, "max_temp_mb": max_temp_mb,
+        "in_process": in_process, "seed": seed,
         "started_utc": started.isoformat(timespec="seconds"), "ended_utc": ended.isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load_before],
@@ -528,9 +531,10 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"| {label} | " + " | ".join(fmt.format(result[w][key]) for w in ("baseline", "first_round", "peak", "final")) + " |")
     r = result
     start, end = datetime.fromisoformat(r["started_utc"]), datetime.fromisoformat(r["ended_utc"])
+    cap = "" if r.get("max_temp_mb", 2048) == 2048 else f", --max-temp-mb {r['max_temp_mb']}"
     lines += ["", f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC on {r['cpus']} CPUs, server "
                   f"{'in the soak process' if r['in_process'] else '`python -m demo` in its own process'}, "
-                  f"{r['sessions']} users × {r['seconds'] / 60:.1f} min, --max-jobs {r['max_jobs']}: {r['races']} races ({r['finished']} finished, "
+                  f"{r['sessions']} users × {r['seconds'] / 60:.1f} min, --max-jobs {r['max_jobs']}{cap}: {r['races']} races ({r['finished']} finished, "
                   f"{r['stopped']} stopped, {r['reset']} reset, {r['left']} left mid-race, {r['paused']} paused and "
                   f"resumed), {r['updates']:,} updates checked ({r['queued_updates']} while queued); slowest Stop "
                   f"{r['stop_seconds_max']} s; RSS {r['rss_growth_after_first_round_mb']:+.0f} MB after the first round; "
@@ -553,6 +557,8 @@ def main(argv: list[str] | None = None) -> int:
     length.add_argument("--minutes", type=float, help="how long the users keep racing (default 10)")
     length.add_argument("--seconds", type=float, help="the same, in seconds")
     p.add_argument("--max-jobs", type=int, default=2, help="the server's --max-jobs (default 2)")
+    p.add_argument("--max-temp-mb", type=int, default=2048,
+                   help="the server's --max-temp-mb (default 2048; a small one makes the cap act mid-soak)")
     p.add_argument("--seed", type=int, default=0, help="the users' random choices (default 0)")
     p.add_argument("--in-process", action="store_true", help="serve from this process instead of `python -m demo`")
     p.add_argument("--rss-growth-mb", type=float, default=200.0, help="allowed RSS growth after the first round")
@@ -566,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         print("TALLIES " + json.dumps([t.__dict__ for t in tallies]), flush=True)
         return 0
     result = soak(args.sessions, seconds, args.max_jobs, seed=args.seed, in_process=args.in_process,
-                  rss_growth_mb=args.rss_growth_mb)
+                  rss_growth_mb=args.rss_growth_mb, max_temp_mb=args.max_temp_mb)
     print(table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
