@@ -1,7 +1,7 @@
 """Race teachers at equal training time on one signal and check the equal-time target.
 
     python bench/sweep_teachers.py SIGNAL --seconds 20 [--entries "int=int;pool=int-pool:pool=0.5,interval=2"]
-        [--lr 5e-4] [--lr-schedule cosine] [--max-side 128] [--out result.json]
+        [--lr 5e-4] [--lr-schedule constant|cosine] [--max-side 128] [--out result.json]
 
 Every entry starts from the same weights and gets the same training time; all run interleaved in one
 process (intcore.runs.race), so background load slows them alike. The target is full batch's final
@@ -53,7 +53,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--entries", default=DEFAULT_ENTRIES)
     ap.add_argument("--lr", type=float)
-    ap.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"])
+    ap.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                    help="default: the modality's (intcore.defaults: cosine for audio, constant otherwise)")
     ap.add_argument("--max-side", type=int)
     ap.add_argument("--eval-every", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
@@ -72,7 +73,8 @@ def main() -> None:
     entries = {"full": ("full", {}), "random": ("random", {}), **parse_entries(args.entries)}
     samplers = {label: make_sampler(name, **opts) for label, (name, opts) in entries.items()}
     lr = args.lr or d.lr
-    config = TrainConfig(seconds=args.seconds, lr=lr, lr_schedule=args.lr_schedule, eval_every=args.eval_every,
+    lr_schedule = args.lr_schedule or d.lr_schedule
+    config = TrainConfig(seconds=args.seconds, lr=lr, lr_schedule=lr_schedule, eval_every=args.eval_every,
                          device="cpu", seed=args.seed)
     load_before = os.getloadavg()
     results = race(signal, samplers, d.model, config, keep_final_reconstruction=False)
@@ -91,12 +93,12 @@ def main() -> None:
             "vs_random": None if t is None else (0.0 if t_random is None else round(t / t_random, 3)),
         })
     report = {"signal": str(args.signal), "modality": modality, "n": signal.n, "shape": list(signal.shape),
-              "seconds": args.seconds, "lr": lr, "lr_schedule": args.lr_schedule, "metric": results["full"].final.metric,
+              "seconds": args.seconds, "lr": lr, "lr_schedule": lr_schedule, "metric": results["full"].final.metric,
               "target": round(target, 4), "load_before": [round(x, 2) for x in load_before],
               "load_after": [round(x, 2) for x in load_after], "cpus": os.cpu_count(), "threads": args.threads,
               "eval_every": args.eval_every, "rows": rows}
     unit = "dB" if report["metric"] == "psnr" else "IoU"
-    print(f"{args.signal.name} ({modality}, N={signal.n}) {args.seconds:g} s each, lr {lr:g} {args.lr_schedule}; "
+    print(f"{args.signal.name} ({modality}, N={signal.n}) {args.seconds:g} s each, lr {lr:g} {lr_schedule}; "
           f"target = full's final {target:.3f} {unit}; load {load_before[0]:.1f} -> {load_after[0]:.1f} on {os.cpu_count()} cpus")
     print(f"{'entry':<16}{'steps':>7}{'final':>9}{'best':>9}{'fell':>7}{'s→tgt':>8}{'/full':>7}{'/rand':>7}")
     for row in rows:
