@@ -28,6 +28,7 @@ from intcore.spec import make_spec as make_run_spec
 
 from .lecture import LectureView
 from .live import LiveView, plotly_js, race_view
+from .page_head import page_head_middleware
 from .results import write_results
 from .session import REFRESH_SECONDS, JobSpec, Session, SessionTable
 from .tabs import OVERLAY_MODES, TABS, ModalityTab
@@ -42,9 +43,6 @@ DEFAULT_COLUMNS = ("int", "full", "random", "none")
 NONE = "none"
 INTERVALS = ["default", "dense", "incremental", "every-5", "every-10", "every-20"]
 CHART_HEIGHT = 290
-TICK_SECONDS = 0.4
-"""how often the page asks for news: at most 2.5 redraws a second, so that a race with news at every
-tick is seen at 2 or more (a tick that finds nothing new costs one small request)"""
 CSS = """
 .downloads .empty { min-height: 4em !important; height: 4em !important; }
 """
@@ -87,7 +85,7 @@ def build_app(device: str = "auto", max_jobs: int = 2, workdir: Path | None = No
 
 def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False,
            **kwargs: Any) -> Any:
-    """Launch with the app's CSS and limits (Gradio 6 takes css/theme in launch())."""
+    """Launch with the app's CSS, limits and page-head script (Gradio 6 takes css/theme in launch())."""
     table = getattr(app, "session_table", None)
     if table is not None and not getattr(app, "pages_tracked", False):
         # A page's sessions live until the page goes (unload); sessions no page opened (API scripts)
@@ -100,7 +98,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sha
         app.pages_tracked = True  # type: ignore[attr-defined]
     return app.queue(default_concurrency_limit=None).launch(
         server_name=host, server_port=port, share=share, css=CSS, show_error=True,
-        max_file_size=f"{2 * MAX_UPLOAD_MB}mb", **kwargs,
+        max_file_size=f"{2 * MAX_UPLOAD_MB}mb", app_kwargs={"middleware": [page_head_middleware()]}, **kwargs,
     )
 
 
@@ -167,7 +165,10 @@ class ComparisonTab:
                     self.x_axis = gr.Radio(list(X_AXES), value=X_AXES[0], label="chart x axis", elem_id=f"{p}x-axis",
                                            scale=3, min_width=240)
                 # Status line, columns, chart and table: one component, updated in place (demo.live).
-                view = race_view(tab, list(DEFAULT_COLUMNS), CHART_HEIGHT, self.idle_message())
+                def poll(request: dict) -> str:  # the view's script asks for news (LiveView.poll)
+                    return self.live.poll(request)
+
+                view = race_view(tab, list(DEFAULT_COLUMNS), CHART_HEIGHT, self.idle_message(), poll)
                 if self.lecture:  # step mode, kernel view, Algorithm 1, links: under the race
                     self.lecture.layout()
                 with gr.Row():
@@ -180,7 +181,7 @@ class ComparisonTab:
                     status_json = gr.JSON(elem_id=f"{p}status")
                 self.api_compare = gr.Button(visible=False)  # the streaming API's trigger; the page polls instead
         self.live = LiveView(tab=tab, table=self.table, view=view, status_json=status_json, downloads=downloads,
-                             pause=self.pause, timer=gr.Timer(TICK_SECONDS, active=False), columns=MAX_COLUMNS,
+                             pause=self.pause, columns=MAX_COLUMNS,
                              chart_height=CHART_HEIGHT)
 
     def settings_layout(self, metric: str) -> None:
@@ -236,11 +237,10 @@ class ComparisonTab:
         s["size"].change(self.resize, {self.chosen, s["size"]}, {self.notice}, trigger_mode="always_last", **private)
         s["budget"].change(self.switch_budget, {s["budget"]}, {s["amount"]}, **private)
 
-        # Start returns at once; the timer then polls the job with short, silent events of two outputs.
-        started = {live.view, live.timer, live.pause, live.downloads, live.status_json}
+        # Start returns at once; the view's script then polls the job (outside the event queue).
+        started = {live.view, live.pause, live.downloads, live.status_json}
         self.start.click(self.start_race, {self.chosen, *settings, self.overlay, self.x_axis}, started,
                          api_visibility="private", concurrency_limit=None, show_progress="hidden")
-        live.timer.tick(self.tick, None, {live.view, live.timer}, show_progress="hidden", **private)
         # The view's script fires `submit` once when it shows the end of a race.
         live.view.submit(self.finished, None, {live.downloads, live.status_json, live.pause}, **private)
         # The streaming API for scripts: the status JSON at every change, the result files at the end.
@@ -251,7 +251,7 @@ class ComparisonTab:
         self.stop.click(self.stop_job, None, None, api_name=f"{p}stop", concurrency_limit=None)
         self.reset.click(self.reset_view, None, started, api_name=f"{p}reset", concurrency_limit=None)
         for radio in (self.overlay, self.x_axis):
-            radio.change(self.change_view, {self.overlay, self.x_axis}, {live.view, live.timer}, **private)
+            radio.change(self.change_view, {self.overlay, self.x_axis}, {live.view}, **private)
         self.prepare.click(self.prepare_downloads, None, {live.downloads}, api_name=f"{p}downloads",
                            concurrency_limit=None)
         if self.lecture:
@@ -376,7 +376,7 @@ class ComparisonTab:
                        target=float(v["target"]) if v["target"] else None, run=run)
 
     def start_race(self, values: dict, request: gr.Request) -> dict:
-        """Start (or queue) a race for this page; the timer shows it from here on."""
+        """Start (or queue) a race for this page; the view's script shows it from here on."""
         session = self.session_for(request)
         named = {name: values[self.settings[name]] for name in SETTINGS}
         spec = self.make_spec(session, values[self.chosen], named)
@@ -385,12 +385,6 @@ class ComparisonTab:
         session.overlay, session.x_axis = values[self.overlay], values[self.x_axis]
         job = self.table.submit(session.key, spec)
         return self.live.started(session, job)
-
-    def tick(self, request: gr.Request) -> dict:
-        session = self.table.get(self.table.key(request.session_hash, self.tab.modality))
-        if session is None or session.job is None:
-            return {self.live.timer: gr.Timer(active=False)}
-        return self.live.render(session, session.job)
 
     def finished(self, request: gr.Request) -> dict:
         """The end of a race as the page saw it: the downloads, the final status, the Pause label."""
@@ -437,7 +431,7 @@ class ComparisonTab:
         return {self.pause: gr.Button(value="Resume" if session.job.toggle_pause() else "Pause")}
 
     def stop_job(self, request: gr.Request) -> None:
-        # No output of its own: the next tick shows "Stopped" once the job has ended.
+        # No output of its own: the next poll shows "Stopped" once the job has ended.
         session = self.table.get(self.table.key(request.session_hash, self.tab.modality))
         if session is not None and session.job is not None:
             session.job.stop()
@@ -447,7 +441,7 @@ class ComparisonTab:
         return self.live.blank(self.idle_message())
 
     def change_view(self, values: dict, request: gr.Request) -> dict:
-        """Remember the view choices; a running race shows them at the next tick, a finished one now."""
+        """Remember the view choices; a running race shows them at the next poll, a finished one now."""
         session = self.table.get(self.table.key(request.session_hash, self.tab.modality))
         if session is None:
             return self.live.nothing()

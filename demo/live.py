@@ -1,17 +1,20 @@
-"""The live view of a race: ONE `gr.HTML` component (status line, 2–4 columns, chart, table) that the
-page polls twice a second and updates in place.
+"""The live view of a race: ONE `gr.HTML` component (status line, 2–4 columns, chart, table) whose own
+script asks the server for news every 0.4 s and updates the page in place.
 
-Why it is built this way (measured with bench/app_overhead.py and Chromium's profiler on a 2-core CPU):
-- while a Gradio event streams, the page's status tracker animates at 60 frames a second for the whole
-  event, so the job trains in its own thread (demo.session) and the page asks for news with short
-  `gr.Timer` ticks (`show_progress="hidden"`) instead;
-- at every tick Gradio's front end deep-copies the value of EVERY output of the event (twice: pending,
-  then done), whether the tick changed it or not; with a score of output widgets that copying was the
-  largest cost in the browser. So a tick has two outputs: this view and the timer. Its value is a small
-  JSON message with only what changed (the pictures as PNG data URLs, the chart, the status line, the
-  table), and the view's own script applies it: `<img src>` swaps (no request per picture), `Plotly.react` on one persistent chart (`uirevision`
-  keeps the user's zoom), plain HTML for the text;
+Why it is built this way (measured with bench/app_overhead.py and Chromium's tracing on a 2-core CPU):
+- while a Gradio event is pending, the page's status tracker animates at 60 frames a second (it forces a
+  style and layout pass per frame), and every event's outputs are deep-copied and pushed through the
+  front end's stores; with a `gr.Timer` ticking 2.5 times a second that machinery, not the pictures,
+  was most of the browser's CPU. So the job trains in its own thread (demo.session) and the view polls
+  it with the HTML component's *server function* (`server.poll`): a plain POST outside the event queue,
+  with no status tracker and no output stores. The poll names the page's race by an unguessable token
+  that only the page's own Start event returned, so nobody can read another session's race;
+- the poll's answer is a small JSON message with only what changed (the pictures as PNG data URLs, the
+  chart, the status line, the table), and the view's script applies it: `<img src>` swaps (no request
+  per picture), `Plotly.react` on one persistent chart (`uirevision` keeps the user's zoom), plain HTML
+  for the text;
 - `gr.Plot` would rebuild its whole chart for every value; this chart is created once.
+Start, Reset and the view choices are ordinary events whose output is the same kind of message.
 plotly.js comes from the `plotly` Python package's own copy, served by the app: nothing is fetched from
 the internet. When a race ends, the view's script fires the view's `submit` event once; that event
 delivers the downloads and the final status JSON. A click on a column's picture fires its `select` event
@@ -25,9 +28,12 @@ import io
 import itertools
 import json
 import re
-from dataclasses import dataclass
+import secrets
+import threading
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
@@ -53,7 +59,21 @@ const name = props.chart_name;
 // Counters for scripts and benchmarks: how often the chart was redrawn, and when (performance.now()).
 const book = (window.intStudio = window.intStudio || {updates: {}, times: {}});
 let ended = null;
-let last = -1;  // ticks may overlap and arrive out of order: apply only messages newer than the last one
+let last = -1;  // messages may arrive out of order: apply only those newer than the last one
+let polling = null;  // the token of the race being polled (null: not polling)
+const PERIOD = props.poll_ms;
+async function poll(token) {
+  while (polling === token) {
+    const asked = performance.now();
+    let text = null;
+    try { text = await server.poll({token: token, after: last}); } catch (e) { text = null; }
+    if (polling !== token) return;
+    if (text === 'stop') { polling = null; return; }  // this race is no longer the page's (Reset, closed)
+    if (text) show(text);
+    book.polls = (book.polls || 0) + 1;
+    await new Promise((done) => setTimeout(done, Math.max(50, PERIOD - (performance.now() - asked))));
+  }
+}
 function media(figure, url) {
   const tag = figure.dataset.kind === 'audio' ? 'audio' : 'img';
   let node = figure.querySelector(tag);
@@ -74,11 +94,11 @@ function draw(figure) {
   times.push(performance.now());
   if (times.length > 20000) times.splice(0, 10000);
 }
-function apply() {
-  if (!props.value) return;
-  const v = JSON.parse(props.value);
+function show(text) {
+  const v = JSON.parse(text);
   if (v.seq <= last) return;
   last = v.seq;
+  if ('token' in v && v.token !== polling) { polling = v.token; if (v.token) poll(v.token); }
   (v.columns || []).forEach((c, i) => {
     const col = element.querySelector(`[data-column="${i}"]`);
     if ('visible' in c) col.style.display = c.visible ? '' : 'none';
@@ -88,8 +108,10 @@ function apply() {
   if ('status' in v) element.querySelector('.race-status').innerHTML = v.status;
   if ('table' in v) element.querySelector('.race-table').innerHTML = v.table;
   if ('chart' in v) draw(v.chart);
+  if (v.finished) polling = null;
   if (v.finished && ended !== v.job) { ended = v.job; trigger('submit'); }
 }
+function apply() { if (props.value) show(props.value); }
 watch('value', apply);
 // A click on a column's picture fires the view's `select` event: index = the pixel (x, y) in the picture's
 // own resolution (as gr.Image's select gives it), value = the column (0-based).
@@ -153,11 +175,19 @@ def race_template(tab: ModalityTab, names: list[str], chart_height: int, idle: s
             f'<div class="race-table" id="{p}table"></div></div>')
 
 
-def race_view(tab: ModalityTab, names: list[str], chart_height: int, idle: str) -> gr.HTML:
+POLL_SECONDS = 0.4
+"""how often a page with a race asks for news: at most 2.5 redraws a second, so that a race with news at
+every poll is seen at 2 or more (a poll that finds nothing new costs one small request)"""
+
+
+def race_view(tab: ModalityTab, names: list[str], chart_height: int, idle: str,
+              poll: Callable[[dict], str]) -> gr.HTML:
+    """The view; `poll` answers the page's script (must be a plain function named `poll`, see LiveView.poll)."""
     return gr.HTML(
         "", html_template=race_template(tab, names, chart_height, idle), css_template=RACE_CSS,
         js_on_load=RACE_JS, head=f'<script src="gradio_api/file={plotly_js()}"></script>',
-        elem_id=f"{tab.prefix}race", chart_name=f"{tab.prefix}psnr-plot",
+        elem_id=f"{tab.prefix}race", chart_name=f"{tab.prefix}psnr-plot", poll_ms=int(POLL_SECONDS * 1000),
+        server_functions=[poll],
     )
 
 
@@ -171,16 +201,21 @@ class LiveView:
     status_json: gr.JSON
     downloads: gr.File
     pause: gr.Button
-    timer: gr.Timer
     columns: int
     chart_height: int = 290
+    _tokens: "weakref.WeakValueDictionary[str, Session]" = field(default_factory=weakref.WeakValueDictionary)
+    _tokens_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------ a race's first and later frames
 
     def started(self, session: Session, job: Job) -> dict[Any, Any]:
-        """The page right after Start: the race's columns, blank panels, the timer on."""
-        session.view = {"job": job.id, "drawn": {}, "seen": None}
+        """The page right after Start: the race's columns, blank panels, and the token its script polls with."""
+        token = secrets.token_urlsafe(16)
+        with self._tokens_lock:
+            self._tokens[token] = session
+        session.view = {"job": job.id, "drawn": {}, "seen": None, "token": token}
         message = self.message(session, job, force=True)
+        message["token"] = token
         message["columns"] = [
             {"visible": i < len(job.methods),
              "head": markdown_lite(column_head(i, job.methods[i], job.results[job.methods[i]].description))
@@ -188,21 +223,31 @@ class LiveView:
              "panels": {**{panel.slot: None for panel in self.tab.panels}, **message["columns"][i].get("panels", {})}
              if i < len(job.methods) else {}}
             for i in range(self.columns)]
-        return {self.view: encode(message), self.timer: gr.Timer(active=True), self.pause: gr.Button(value="Pause"),
+        return {self.view: encode(message), self.pause: gr.Button(value="Pause"),
                 self.downloads: None, self.status_json: job.status(self.table.queue_position(job))}
 
     def render(self, session: Session, job: Job, force: bool = False) -> dict[Any, Any]:
-        """A timer tick: the view's message if anything changed (else nothing), the timer off at the end."""
+        """An event's update of the view: the message if anything changed, else nothing."""
         message = self.message(session, job, force)
-        out: dict[Any, Any] = {self.view: encode(message) if message else gr.skip()}
-        if message.get("finished") or (not message and session.view.get("finished")):
-            out[self.timer] = gr.Timer(active=False)
-        return out
+        return {self.view: encode(message) if message else gr.skip()}
+
+    def poll(self, request: Any) -> str:
+        """The page script's question {"token": …, "after": seq}: the message of what changed since its
+        last one ("" if nothing did), or "stop" once the token no longer
+        names this session's current race (Reset, a new Start, the session closed): "stop"."""
+        token = request.get("token") if isinstance(request, dict) else None
+        with self._tokens_lock:
+            session = self._tokens.get(token) if isinstance(token, str) else None
+        if session is None or self.table.get(session.key) is not session or session.view.get("token") != token \
+                or session.job is None:
+            return "stop"
+        message = self.message(session, session.job)
+        return encode(message) if message else ""
 
     def message(self, session: Session, job: Job, force: bool = False) -> dict[str, Any]:
         """What changed since the last message to this page ({} if nothing did)."""
         view = session.view
-        if view.get("job") != job.id:  # a view choice came before the first tick of this job
+        if view.get("job") != job.id:  # a view choice came before the first poll of this job
             view.update(job=job.id, drawn={}, seen=None)
         # The state is read once, first: a message that says "finished" must also show the final status.
         state = job.state
@@ -247,13 +292,14 @@ class LiveView:
     def blank(self, message: str) -> dict[Any, Any]:
         """The page with no race (after Reset)."""
         columns = [{"panels": {panel.slot: None for panel in self.tab.panels}} for _ in range(self.columns)]
-        text = {"job": None, "columns": columns, "chart": None, "status": markdown_lite(message), "table": ""}
+        text = {"job": None, "token": None, "columns": columns, "chart": None, "status": markdown_lite(message),
+                "table": ""}
         return {self.view: encode(text), self.status_json: None, self.downloads: None,
-                self.pause: gr.Button(value="Pause"), self.timer: gr.Timer(active=False)}
+                self.pause: gr.Button(value="Pause")}
 
     def nothing(self) -> dict[Any, Any]:
         """No change (Gradio reads an empty dict as one value, so name one output and skip it)."""
-        return {self.timer: gr.skip()}
+        return {self.view: gr.skip()}
 
 
 _SEQUENCE = itertools.count(1)

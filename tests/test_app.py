@@ -203,30 +203,50 @@ def test_a_chosen_signal_is_loaded_once_and_reused_by_start(served):
 
 
 def test_live_view_returns_what_changed_by_name(served):
-    """What a timer tick sends: two outputs by component (the view's message, the timer); a message with
-    only what changed, nothing when nothing changed, and at the end the timer switched off."""
+    """What Start sends (the view's message, by component, with the token the page polls with), what a
+    poll returns (only what changed; "" when nothing did), and that a token reads only its own race."""
     app, _ = served
     live = app.comparison_tabs["image"].live
     table = app.session_table
     session = table.session(table.key("live-view-test", "image"))
     job = table.submit(session.key, tiny_spec(steps=20))
     started = live.started(session, job)
-    assert started[live.timer].active is True
-    columns = json.loads(started[live.view])["columns"]
+    assert set(started) == {live.view, live.pause, live.downloads, live.status_json}
+    first = json.loads(started[live.view])
+    token = first["token"]
+    assert isinstance(token, str) and len(token) >= 16
+    columns = first["columns"]
     assert [c["visible"] for c in columns] == [True, True, False, False]  # two samplers: two columns
     assert "int" in columns[0]["head"] and set(columns[0]["panels"]) == {"overlay", "recon"}
     assert job.wait(60)
-    final = live.render(session, job)
-    assert set(final) == {live.view, live.timer} and final[live.timer].active is False
-    message = json.loads(final[live.view])
+    answer = live.poll({"token": token, "after": first["seq"]})  # "" if Start's message showed the end already
+    message = json.loads(answer) if answer else first
+    assert message["seq"] >= first["seq"]
     assert message["finished"] and "Done" in message["status"] and "<table>" in message["table"]
     assert [t["name"].split(" ")[0] for t in message["chart"]["data"][:2]] == ["int", "full"]
     assert message["chart"]["layout"]["uirevision"].startswith(job.id)  # the user's zoom survives refreshes
     urls = [u for c in message["columns"] for u in c.get("panels", {}).values() if u]
     assert urls and all(u.startswith("data:image/png;base64,") for u in urls)  # pictures inside the message
-    again = live.render(session, job)
-    assert json.dumps(again[live.view]) == json.dumps(gr.skip()), "an unchanged job was redrawn"
+    assert live.poll({"token": token, "after": message["seq"]}) == "", "an unchanged job was sent again"
+    # Another page's guess, garbage, and this page's token after Reset: nothing but "stop".
+    for question in ({"token": "x" * 22, "after": 0}, {"token": None}, "garbage", None):
+        assert live.poll(question) == "stop"
+    table.reset(session.key)
+    assert live.poll({"token": token, "after": 0}) == "stop"
     table.close(session.key)
+
+
+def test_the_page_head_script_comes_before_gradios_own(served):
+    """The script that quiets the status tracker must run before Gradio's modules load (they keep their own
+    reference to requestAnimationFrame), so it is inside the served HTML, first in <head>."""
+    import urllib.request
+
+    _, url = served
+    page = urllib.request.urlopen(url, timeout=30).read().decode()
+    head = page[page.index("<head>"):]
+    assert "intStudioQuietTracker" in head
+    assert head.index("intStudioQuietTracker") < head.index("<script type=\"module\"") if "<script type=\"module\"" in head \
+        else head.index("intStudioQuietTracker") < head.index("</head>")
 
 
 def test_race_chart_is_valid_plotly_with_curves_target_and_markers():

@@ -181,6 +181,28 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
         page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
 
 
+def test_an_idle_page_does_not_animate_at_60_frames_a_second(browser, served, closing):
+    """Gradio's status tracker runs a 60 fps animation loop from page load on (demo.page_head): the app's
+    page-head script slows it to 4 Hz, so an idle page asks for far fewer than 60 frames a second."""
+    _, url = served
+    page = browser.new_page()
+    closing.append(page)
+    page.add_init_script("window.__frames = 0; const f = window.requestAnimationFrame.bind(window);"
+                         "window.requestAnimationFrame = (cb) => { window.__frames++; return f(cb); };")
+    page.goto(url)
+    page.wait_for_selector("#start", timeout=60_000)
+    assert page.evaluate("() => window.intStudioQuietTracker") is True
+    # Svelte's own transitions after page load settle within seconds; the tracker's loop never does.
+    rates = []
+    for _ in range(15):
+        page.evaluate("() => { window.__frames = 0; }")
+        page.wait_for_timeout(2000)
+        rates.append(page.evaluate("() => window.__frames") / 2)
+        if rates[-1] < 30:
+            break
+    assert rates[-1] < 30, f"an idle page kept asking for animation frames: {rates} a second"
+
+
 def test_corrupt_upload_warns_and_the_page_keeps_working(browser, served, tmp_path, closing):
     _, url = served
     page = open_app(browser, url)
