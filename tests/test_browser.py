@@ -271,6 +271,11 @@ def test_other_tabs_race_and_3d_views_keep_their_pictures(browser, served, closi
     wait_until(page, lambda: chart_updates(page, f"{p}psnr-plot") > before + 2, 60, "more chart updates")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"app-{tab}-racing-1920x1080.png"))
+    assert_in_view(page, [f"#{p}head-1", f"#{p}recon-3 img", f"#{p}psnr-plot .main-svg"])  # columns and chart
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"app-{tab}-racing-1366x768.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
     page.click(f"#{p}stop")
     wait_until(page, lambda: "Stopped" in page.inner_text(f"#{p}status-text"), 30, "Stopped")
     lost = [m for m in console if "Too many active WebGL contexts" in m or "context lost" in m.lower()]
