@@ -137,9 +137,10 @@ def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = T
         wall = time.monotonic() - t0
         cpu = cpu_between(cpu0, chromium_cpu_seconds())
         updates = page.evaluate(f"() => (window.intStudio?.updates ?? {{}})['{chart}'] ?? 0")
+        status = page.inner_text(f"#{prefix}status-text")
         if job.error:
             raise RuntimeError(f"the race failed: {job.error}")
-        return job, {"wall": wall, "chromium_cpu": cpu, "updates": updates}
+        return job, {"wall": wall, "chromium_cpu": cpu, "updates": updates, "status": status}
     finally:
         page.close()
 
@@ -307,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"race {i + 1}/{len(order)} {kind:<8} wall {measured['wall']:6.1f} s{extra}  "
                       + "  ".join(f"{m} {n} steps {t:.2f} s" for m, (n, t) in measured["samplers"].items()),
                       file=sys.stderr, flush=True)
+                if kind == "viewed":  # what the page said at the end: who led at equal time, who reached the target
+                    print("  page: " + " / ".join(measured["status"].splitlines()), file=sys.stderr, flush=True)
             browser.close()
     finally:
         app.close()
