@@ -67,11 +67,11 @@ def build_app(device: str = "auto", max_jobs: int = 2, workdir: Path | None = No
             "training steps."
         )
         tabs: dict[str, ComparisonTab] = {}
-        with gr.Tabs():
+        with gr.Tabs() as tab_row:
             for name in TABS:
                 tab = TABS[name]()
                 with gr.Tab(tab.title, id=tab.modality):
-                    tabs[name] = ComparisonTab(tab, table, dev)
+                    tabs[name] = ComparisonTab(tab, table, dev, tab_row)
                     tabs[name].build()
 
         def close_session(request: gr.Request) -> None:
@@ -115,8 +115,10 @@ class ComparisonTab:
     """One live comparison: the signal and settings on the left; the race on the right (buttons, status,
     2–4 columns, the chart and the table)."""
 
-    def __init__(self, tab: ModalityTab, table: SessionTable, device: torch.device) -> None:
+    def __init__(self, tab: ModalityTab, table: SessionTable, device: torch.device, tabs: gr.Tabs | None = None) -> None:
         self.tab, self.table, self.device = tab, table, device
+        self.tabs = tabs
+        """the app's row of tabs (a lecture link selects its tab)"""
         self.defaults = defaults_for(tab.modality, device)
         self.presets = tab.presets()
         first = tab.first()
@@ -125,7 +127,8 @@ class ComparisonTab:
         self.first_key = self.signal_key(first, self.size_default) if first else None
         self.first_signal = load_signal(first, tab.modality, **tab.load_options(self.size_default)) if first else None
         self.first = first
-        self.lecture = LectureView(self) if tab.modality == "image" else None  # step mode, kernel view, links
+        # step mode, kernel view, links: on every tab that says how to draw them
+        self.lecture = LectureView(self) if tab.lecture_drawing is not None and tabs is not None else None
 
     def build(self) -> None:
         self.layout()
@@ -437,7 +440,10 @@ class ComparisonTab:
             session.job.stop()
 
     def reset_view(self, request: gr.Request) -> dict:
-        self.table.reset(self.table.key(request.session_hash, self.tab.modality))
+        key = self.table.key(request.session_hash, self.tab.modality)
+        self.table.reset(key)
+        if self.lecture:
+            self.lecture.forget(self.table.get(key))
         return self.live.blank(self.idle_message())
 
     def change_view(self, values: dict, request: gr.Request) -> dict:

@@ -102,7 +102,7 @@ def line_chart(curves: Mapping[str, Sequence[tuple[float, float]]], colours: Map
         y = y0 + (y1 - y0) * i / 4
         _, py = to_px(0, y)
         draw.line([(left, py), (width - right, py)], fill=GRID)
-        draw.text((4, py - 7), f"{y:.0f}", fill=INK, font=small)
+        draw.text((4, py - 7), f"{y:.0f}" if y1 - y0 >= 4 else f"{y:.2f}", fill=INK, font=small)
     for i in range(5):  # x ticks
         x = x1 * i / 4
         px, _ = to_px(x, y0)

@@ -48,13 +48,16 @@ class RaceRecorder:
 
     def __init__(self, methods: Sequence[str], colours: Sequence[str], metric: str = "psnr", unit: str = "dB",
                  picture: Callable[[Snapshot], np.ndarray | None] = image_picture,
-                 max_frames: int = MAX_FRAMES) -> None:
+                 max_frames: int = MAX_FRAMES, side: int = FRAME_SIDE) -> None:
+        """`picture`: a snapshot -> its column's picture (uint8 RGB; the tab's lecture drawing's
+        `race_frame`), enlarged in the GIF to about `side` px when smaller."""
         if len(methods) > len(colours):
             raise ValueError("one colour per column")
         self.methods = list(methods)
         self.colours = dict(zip(self.methods, colours))
         self.metric, self.unit = metric, unit
         self.picture = picture
+        self.side = side
         self.max_frames = max_frames
         self._frames: list[_Frame] = []
         self._curves: dict[str, list[tuple[float, float]]] = {m: [] for m in self.methods}
@@ -102,7 +105,10 @@ class RaceRecorder:
         last = frames[-1].curves
         x_max = max((c[-1][0] for c in last.values() if c), default=1.0) or 1.0
         finite = [q for c in last.values() for _, q in c if math.isfinite(q)]
-        y_range = (math.floor(min(finite)), math.ceil(max(finite))) if finite else None
+        y_range = None
+        if finite:
+            low, high = min(finite), max(finite)
+            y_range = (math.floor(low), math.ceil(high)) if high - low >= 4 else (low, high)
         images = [Image.fromarray(self._draw(f, x_max, y_range)) for f in frames]
         durations = [int(seconds_per_frame * 1000)] * (len(images) - 1) + [int(hold_last * 1000)]
         path = Path(path)
@@ -117,8 +123,9 @@ class RaceRecorder:
             if pic is None:
                 continue
             q = frame.curves[m][-1][1] if frame.curves[m] else float("nan")
-            tiles.append(captioned(enlarge(pic, FRAME_SIDE), [m, f"{q:.2f} {self.unit}, step {frame.steps.get(m, 0)}"],
+            quality = f"{q:.2f} {self.unit}" if self.unit else f"{self.metric.upper()} {q:.3f}"
+            tiles.append(captioned(enlarge(pic, self.side), [m, f"{quality}, step {frame.steps.get(m, 0)}"],
                                    size=14))
         chart = line_chart(frame.curves, self.colours, size=(max(520, 170 * len(tiles)), 260), x_max=x_max,
-                           y_range=y_range, y_label=f"{self.metric.upper()} ({self.unit})")
+                           y_range=y_range, y_label=f"{self.metric.upper()} ({self.unit})" if self.unit else self.metric.upper())
         return column([row(tiles), chart]) if tiles else chart

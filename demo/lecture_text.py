@@ -36,15 +36,18 @@ KERNEL_CAPTION = "one update at x₀ moves these points this much"
 NO_UPLOAD_IN_LINKS = "An uploaded file cannot travel in a link: the link names a preset."
 
 
-def kernel_caption(k00_now: float, k00_init: float, step: int) -> str:
+MAP_LEGEND = ("Red: moves the same way as x₀, blue: the opposite way, white: not at all; "
+              "colour ∝ √|K(x₀, x) / K(x₀, x₀)|.")
+
+
+def kernel_caption(k00_now: float, k00_init: float, step: int, legend: str = MAP_LEGEND) -> str:
     """The kernel view's caption with the two rows' scales (each picture is relative to its own K(x₀, x₀))."""
     return (f"{KERNEL_CAPTION}. Left: initial weights (K(x₀, x₀) = {k00_init:.3g}); right: weights after "
-            f"{step} steps (K(x₀, x₀) = {k00_now:.3g}). Red: moves the same way as x₀, blue: the opposite "
-            "way, white: not at all; colour ∝ √|K(x₀, x) / K(x₀, x₀)|.")
+            f"{step} steps (K(x₀, x₀) = {k00_now:.3g}). {legend}")
 
 
-def step_caption(cosine: float, relative_error: float, k: int, n: int) -> str:
+def step_caption(cosine: float, relative_error: float, k: int, n: int, unit: str = "pixel") -> str:
     """The step view's caption: how well the kernel's linear prediction matches the actual change."""
-    return (f"One step trained on k = {k:,} of N = {n:,} pixels and changed all of them. The kernel's "
+    return (f"One step trained on k = {k:,} of N = {n:,} {unit}s and changed all of them. The kernel's "
             f"prediction J·Δθ matches the actual change Δf with cosine similarity {cosine:.4f} "
             f"(relative error {relative_error:.1%}).")

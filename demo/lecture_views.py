@@ -1,4 +1,4 @@
-"""Pictures for lecture mode on an image: one step seen whole, and the kernel row at a clicked pixel.
+"""Pictures for lecture mode on an image (`ImageLecture`, the image tab's lecture drawing): one step seen whole, and the kernel row at a clicked pixel.
 
 Drawing only (numpy in, uint8 RGB out). Signed quantities (Δf, J·Δθ, K(x₀, ·)) use a blue–white–red map
 that is white at zero; the two pictures of a step share one scale so they can be compared by eye.
@@ -9,7 +9,9 @@ import numpy as np
 import torch
 
 from intcore.teach import StepExplanation
+from intcore.trainer import Snapshot
 
+from .lecture_hook import LectureDrawing
 from .views import INFERNO_LUT
 
 MARK = np.array([0, 200, 0], dtype=np.uint8)  # the clicked pixel x₀
@@ -121,3 +123,37 @@ def pixel_at(event_index: tuple[int, int] | list[int], display_shape: tuple[int,
     r = min(h - 1, max(0, y * h // max(1, dh)))
     c = min(w - 1, max(0, x * w // max(1, dw)))
     return r * w + c
+
+
+class ImageLecture(LectureDrawing):
+    """Lecture pictures of an image: maps over the pixels; a click on any picture names its pixel."""
+
+    unit = "pixel"
+    labels = {"error": "error before the step (bright: the k trained on)",
+              "change": "Δf: what the step changed (red up, blue down)",
+              "predicted": "J·Δθ: the kernel's prediction",
+              "kernel_init": "K(x₀, ·) at the initial weights", "kernel_now": "K(x₀, ·) at the current weights"}
+    kernel_hint = "click a pixel of any column's pictures"
+
+    def step_pictures(self, expl: StepExplanation) -> dict[str, np.ndarray]:
+        return step_pictures(expl, self.signal.shape)
+
+    def kernel_picture(self, row: np.ndarray, x0: int) -> np.ndarray:
+        return kernel_picture(row, self.signal.shape, x0)
+
+    def point_at(self, index, picture_shape, source):
+        # the race's pictures and the lecture's enlarged ones cover the whole image
+        return pixel_at(index, picture_shape, self.signal.shape)
+
+    def default_point(self) -> int:
+        h, w = self.signal.shape
+        return (h // 2) * w + w // 2
+
+    def describe_point(self, x0: int) -> str:
+        r, c = divmod(x0, self.signal.shape[1])
+        return f"pixel (row {r}, column {c})"
+
+    def race_frame(self, snap: Snapshot) -> np.ndarray | None:
+        from .lecture_gif import image_picture
+
+        return image_picture(snap)

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
+from ..lecture_audio import AudioLecture
 from ..media import KEEP, Media
 from ..views import HIGHLIGHT_RGB, caption_frame
 from .base import TABS, ModalityTab, Panel
@@ -165,6 +166,7 @@ class AudioTab(ModalityTab):
               Panel("recon", "reconstruction over the target", height=105, smooth=True),
               Panel("player", "listen to the reconstruction", kind="audio"))
     panel_layout = "stack"
+    lecture_drawing = AudioLecture
 
     def picture(self, value: Any) -> gr.Audio:
         return gr.Audio(value, label="Clip to fit (the original)", type="filepath", interactive=False,

@@ -6,7 +6,8 @@ registered class and never branches on the modality. What a tab supplies:
 - its input widget (`picture`) and what that widget shows for a chosen file (`picture_value`);
 - the pictures of one racing column (`panels`), which its `Canvas` fills, one value per panel;
 - the notice under the input (`describe`), the presets gallery's pictures (`thumbnail`);
-- the working-size setting and the default budget (training seconds per sampler) on each device.
+- the working-size setting and the default budget (training seconds per sampler) on each device;
+- lecture mode's drawing (`lecture_drawing`): step and kernel pictures, and what a click points at.
 """
 from __future__ import annotations
 
@@ -77,6 +78,9 @@ class ModalityTab(ABC):
     """one racing column's pictures, in the order its canvas draws them"""
     panel_layout: ClassVar[str] = "row"
     """"row": a column's panels side by side; "stack": one above the other"""
+    lecture_drawing: ClassVar[type | None] = None
+    """lecture mode's pictures and clicks for this modality (a demo.lecture_hook.LectureDrawing subclass);
+    None: the tab has no lecture mode"""
 
     def __init__(self) -> None:
         self.spec = get_modality(self.modality)

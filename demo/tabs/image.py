@@ -11,6 +11,7 @@ from PIL import Image
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
+from ..lecture_views import ImageLecture
 from ..views import HIGHLIGHT, INFERNO_LUT, caption_frame, to_uint8
 from .base import TABS, ModalityTab, Panel
 
@@ -85,6 +86,7 @@ class ImageTab(ModalityTab):
     default_seconds = {"cpu": 20.0, "gpu": 30.0}
     panels = (Panel("overlay", "overlay on the target", height=PANEL_HEIGHT),
               Panel("recon", "reconstruction", height=PANEL_HEIGHT))
+    lecture_drawing = ImageLecture
 
     def picture(self, value: Any) -> gr.Image:
         return gr.Image(value, label="Picture to fit", type="filepath", image_mode=None, format="png",

@@ -13,6 +13,7 @@ import numpy as np
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
+from ..lecture_shape import ShapeLecture
 from ..render3d import camera, render_surface, shade, splat, surface_samples
 from ..views import INFERNO_LUT, caption_frame
 from .base import TABS, ModalityTab, Panel
@@ -133,6 +134,7 @@ class ShapeTab(ModalityTab):
     metric_decimals = 4
     panels = (Panel("overlay", "points trained on (or error)", smooth=True),
               Panel("recon", "reconstruction", smooth=True))
+    lecture_drawing = ShapeLecture
 
     def picture(self, value: Any) -> gr.Model3D:
         return gr.Model3D(value, label="Mesh to fit (drag to turn)", interactive=False, height=210,
