@@ -89,6 +89,9 @@ body.int-presenting .gradio-container { font-size: 125%; max-width: 100% !import
 body.int-presenting [id$="status-text"] * { font-size: 1.25rem !important; line-height: 1.5 !important; }
 body.int-presenting .column-head * { font-size: 1.2rem !important; }
 [id$="kernel-view"] img, [id$="step-view"] img { image-rendering: pixelated; }
+/* the lecture pictures' labels sit above them, not over their top-left corner (where x₀ may be) */
+[id$="kernel-view"] label[data-testid="block-label"], [id$="step-view"] label[data-testid="block-label"] {
+  position: static !important; }
 </style>
 """
 

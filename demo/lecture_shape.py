@@ -18,6 +18,8 @@ from .lecture_hook import LectureDrawing, as_numpy
 from .lecture_views import DISPLAY_SIDE, KERNEL_GAMMA, enlarge, error_map, mark, signed_map
 
 OUTLINE = np.array([40, 40, 40], np.uint8)
+OUTLINE_ON_DARK = np.array([150, 150, 150], np.uint8)
+"""the outline on the error map, whose background is nearly black"""
 AXES = "xyz"
 
 
@@ -62,14 +64,14 @@ class ShapeLecture(LectureDrawing):
         """Per-coordinate values (N,) -> the cut's (R, R) picture of them."""
         return np.asarray(values)[self.indices]
 
-    def outlined(self, rgb: np.ndarray) -> np.ndarray:
+    def outlined(self, rgb: np.ndarray, colour: np.ndarray = OUTLINE) -> np.ndarray:
         """Enlarge an (R, R) picture and draw the true surface's outline (where inside meets outside)."""
         big = enlarge(rgb, self.factor * self.r)
         inside = enlarge(self.inside[..., None].astype(np.uint8), self.factor * self.r)[..., 0].astype(bool)
         edge = np.zeros_like(inside)
         edge[:-1] |= inside[:-1] != inside[1:]
         edge[:, :-1] |= inside[:, :-1] != inside[:, 1:]
-        big[edge] = OUTLINE
+        big[edge] = colour
         return big
 
     def where_text(self) -> str:
@@ -88,7 +90,7 @@ class ShapeLecture(LectureDrawing):
         predicted = self.on_cut(as_numpy(expl.effect.predicted))
         scale = self.signed_scale(change)
         return {
-            "error": self.outlined(error_map(self.on_cut(as_numpy(expl.errors)), mask)),
+            "error": self.outlined(error_map(self.on_cut(as_numpy(expl.errors)), mask), OUTLINE_ON_DARK),
             "change": self.outlined(signed_map(change, scale)),
             "predicted": self.outlined(signed_map(predicted, scale)),
         }

@@ -98,7 +98,9 @@ def test_a_link_opens_the_tab_and_step_mode_and_the_kernel_view_work_there(brows
     first = page.inner_text(caption)
     assert ("time t₀" if tab == "audio" else "grid point") in first and first.startswith("int,")
     if tab == "shape":  # a click on the cross-section moves x₀
-        page.locator(f"#{p}kernel-now img").click(position={"x": 20, "y": 20})
+        img = page.locator(f"#{p}kernel-now img")
+        box = img.bounding_box()
+        img.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})
         wait_until(page, lambda: page.inner_text(caption) != first, 90, "the kernel view at the clicked point")
         assert "grid point" in page.inner_text(caption)
 
