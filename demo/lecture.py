@@ -20,6 +20,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from intcore.lr_schedules import lr_factor
 from intcore.models import build_model
 from intcore.modalities import get_modality
 from intcore.teach import Params, StepExplanation, epsilon_for_psnr, explain_step, kernel_row, parameters_of
@@ -330,8 +331,7 @@ class LectureView:
         if target is not None and modality.metric == "psnr":
             epsilon = epsilon_for_psnr(target, signal.n, signal.out_features, modality.data_range)
         lr = config.lr
-        if config.lr_schedule == "cosine":  # the trainer's rule, at the step's progress through the budget
-            lr *= config.lr_min_factor + (1 - config.lr_min_factor) * 0.5 * (1 + math.cos(math.pi * snap.progress))
+        lr *= lr_factor(config.lr_schedule, snap.progress, config.lr_min_factor)  # the trainer's rule, at that step
         expl = explain_step(state.model, before, after, signal, selected, t=t,
                             T=None if config.seconds else config.steps, ratio=snap.ratio, lr=lr,
                             epsilon=epsilon, loss=snap.loss)

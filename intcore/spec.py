@@ -19,6 +19,7 @@ import torch
 
 from .defaults import defaults_for
 from .device import resolve_device
+from .lr_schedules import LR_SCHEDULE_RULES
 from .modalities import get_modality, load_options, load_signal, modality_for_path
 from .models import ModelConfig
 from .samplers import SAMPLERS, Sampler, make_sampler, parse_interval, sampler_options
@@ -89,7 +90,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("steps", "train", positive_int, "training steps per sampler"),
     Setting("seconds", "train", positive_float, "training-time budget per sampler, in seconds"),
     Setting("lr", "train", positive_float, "Adam learning rate"),
-    Setting("lr_schedule", "train", str, "learning-rate schedule over the budget", ("constant", "cosine")),
+    Setting("lr_schedule", "train", str, "learning-rate schedule over the budget", tuple(LR_SCHEDULE_RULES)),
     Setting("eval_every", "train", positive_int, "evaluate on the full signal every this many steps"),
     Setting("seed", "train", whole_number, "initial weights and the samplers' random draws"),
     Setting("precision", "train", str, "fp32, or bf16 autocast of the forward passes", ("fp32", "bf16")),

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .device import TrainingClock, resolve_device, synchronize
+from .lr_schedules import LR_SCHEDULE_RULES, lr_factor
 from .modalities import Modality, get_modality
 from .models import ModelConfig, build_model
 from .samplers import SelectionContext, Sampler, weighted_loss
@@ -33,7 +34,8 @@ class TrainConfig:
     """training-time budget in seconds (only the training steps count: docs/measuring.md)"""
     lr: float = 1e-4
     lr_schedule: str = "constant"
-    """"constant" or "cosine" (cosine decay to lr_min_factor·lr over the budget)"""
+    """"constant", "cosine" (decay to lr_min_factor·lr over the budget) or "late-cosine" (the full lr for the
+    first half, then that decay): intcore.lr_schedules"""
     lr_min_factor: float = 0.1
     eval_every: int = 10
     """evaluate on the full signal every this many steps (and at the end); not counted as training time"""
@@ -67,8 +69,8 @@ class TrainConfig:
             raise ValueError(f"the time budget must be positive, got {self.seconds} s")
         if self.lr <= 0:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be constant or cosine, got {self.lr_schedule!r}")
+        if self.lr_schedule not in LR_SCHEDULE_RULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_RULES)}, got {self.lr_schedule!r}")
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be at least 1, got {self.eval_every}")
         if self.chunk < 1 or (self.micro_batch is not None and self.micro_batch < 1):
@@ -348,8 +350,8 @@ class Trainer:
             #    and the indexing run on the device, so a GPU step never waits on a sync.
             ctx = self._context(step, p, coords, values, generator)
             selected = self.sampler.select(ctx)
-            if cfg.lr_schedule == "cosine":
-                lr = cfg.lr * (cfg.lr_min_factor + (1 - cfg.lr_min_factor) * 0.5 * (1 + math.cos(math.pi * p)))
+            if cfg.lr_schedule != "constant":
+                lr = cfg.lr * lr_factor(cfg.lr_schedule, p, cfg.lr_min_factor)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
             # 2. Learner: one Adam step on the mean loss over the k selected coordinates (micro-batched
