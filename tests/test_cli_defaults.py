@@ -41,7 +41,10 @@ def test_the_help_states_each_device_default_as_defaults_for_gives_it():
         words = f"{show(cpu)} on CPU, {show(gpu)} on GPU" if cpu != gpu else show(cpu)
         assert re.search(re.escape(flag) + r" \S+ .*?\(default: " + re.escape(words) + r"\)", text), (flag, words)
     audio = defaults_for("audio", CPU)
-    assert f"(default: {audio.lr_schedule} for audio, {image_cpu.lr_schedule} otherwise)" in text
+    shape = defaults_for("shape", CPU)
+    said = re.findall(r"--lr-schedule \S+ learning-rate schedule over the budget \(default: ([^)]*)\)", text)[-1]
+    for m, d in (("audio", audio), ("image", image_cpu), ("shape", shape)):
+        assert f"{d.lr_schedule} for {m}" in said or f"{d.lr_schedule} otherwise" in said, (m, said)
     assert f"(default: {show(audio.model.first_w0)} for audio, {show(image_cpu.model.first_w0)} otherwise)" in text
     for name in ("seed", "precision", "compile"):
         assert f"(default: {show(getattr(TrainConfig(), name))})" in text
