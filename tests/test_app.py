@@ -6,45 +6,23 @@ A tiny net on a 24-px picture keeps every run to a few seconds on a 2-core CPU.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
+from helpers import PRESET, client_for, need_gradio, tiny_spec, wait_for
 
-gr = pytest.importorskip("gradio")
-gradio_client = pytest.importorskip("gradio_client")
+gr, gradio_client = need_gradio()
 
-from demo.session import JobSpec, SessionTable  # noqa: E402
-from intcore.models import ModelConfig  # noqa: E402
-from intcore.modalities import load_signal  # noqa: E402
-from intcore.samplers import make_sampler  # noqa: E402
-from intcore.trainer import TrainConfig  # noqa: E402
+from demo.session import SessionTable  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-PRESET = ROOT / "assets" / "images" / "camera.png"
 TINY = dict(
     sampler_1="int", sampler_2="full", sampler_3="random", sampler_4="none", ratio=0.2, schedule="default",
     interval="default", budget="steps", amount=4000, lr=1e-3, width=16, depth=2, w0=30, seed=0, eval_every=5,
     size=24, target=0,
 )
-
-
-def client_for(url: str):
-    return gradio_client.Client(url, verbose=False, download_files=False)
-
-
-def wait_for(condition, timeout: float = 20.0, every: float = 0.1) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(every)
-    return condition()
 
 
 def statuses_of(job) -> list[dict]:
@@ -65,13 +43,6 @@ def stream_statuses(job, want: int, timeout: float = 90.0) -> list[dict]:
             break
         time.sleep(0.2)
     return seen
-
-
-def tiny_spec(steps: int = 30, seed: int = 0) -> JobSpec:
-    signal = load_signal(PRESET, max_side=16)
-    return JobSpec(signal=signal, samplers={"int": make_sampler("int"), "full": make_sampler("full")},
-                   model=ModelConfig(width=8, hidden_layers=1), config=TrainConfig(steps=steps, lr=1e-3, eval_every=5,
-                                                                                   seed=seed, device="cpu"))
 
 
 # ---------------------------------------------------------------- the streaming API
