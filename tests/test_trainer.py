@@ -206,10 +206,10 @@ def test_micro_batched_step_equals_one_pass(rgb_png):
     assert torch.allclose(grads[0], grads[1], atol=1e-6)
 
 
-def test_cosine_lr_decays_to_its_floor(rgb_png):
-    signal = load_image(rgb_png)
-    cfg = TrainConfig(steps=20, eval_every=10, device="cpu", lr=1e-3, lr_schedule="cosine", lr_min_factor=0.1)
-    t = Trainer(signal, make_sampler("full"), model=TINY, config=cfg)
+def lrs_of_a_run(rgb_png, schedule: str) -> list[float]:
+    """The learning rate of each of 20 training steps (lr 1e-3, floor 0.1 of it) under `schedule`."""
+    cfg = TrainConfig(steps=20, eval_every=10, device="cpu", lr=1e-3, lr_schedule=schedule, lr_min_factor=0.1)
+    t = Trainer(load_image(rgb_png), make_sampler("full"), model=TINY, config=cfg)
     seen = []
     real_learn = t._learn
 
@@ -219,26 +219,18 @@ def test_cosine_lr_decays_to_its_floor(rgb_png):
 
     t._learn = spy
     list(t.run())
-    seen = seen[1:]  # the first call is the untimed warm-up
+    return seen[1:]  # the first call is the untimed warm-up
+
+
+def test_cosine_lr_decays_to_its_floor(rgb_png):
+    seen = lrs_of_a_run(rgb_png, "cosine")
     assert seen[0] == pytest.approx(1e-3)
     assert all(a >= b for a, b in zip(seen, seen[1:]))
     assert seen[-1] == pytest.approx(1e-4 + 0.9e-3 * 0.5 * (1 + np.cos(np.pi * 19 / 20)))
 
 
 def test_late_cosine_keeps_the_full_lr_for_half_the_budget_then_decays_to_its_floor(rgb_png):
-    signal = load_image(rgb_png)
-    cfg = TrainConfig(steps=20, eval_every=10, device="cpu", lr=1e-3, lr_schedule="late-cosine", lr_min_factor=0.1)
-    t = Trainer(signal, make_sampler("full"), model=TINY, config=cfg)
-    seen = []
-    real_learn = t._learn
-
-    def spy(coords, values, selected, *weights):
-        seen.append(t.optimizer.param_groups[0]["lr"])
-        return real_learn(coords, values, selected, *weights)
-
-    t._learn = spy
-    list(t.run())
-    seen = seen[1:]  # the first call is the untimed warm-up
+    seen = lrs_of_a_run(rgb_png, "late-cosine")
     assert seen[:11] == pytest.approx([1e-3] * 11)  # progress 0 .. 0.5
     assert all(a > b for a, b in zip(seen[10:], seen[11:]))  # then strictly down
     late = (19 / 20 - 0.5) / 0.5
