@@ -5,8 +5,8 @@ PAPER_URL = "https://arxiv.org/abs/2405.10531"
 
 HOW_INT_WORKS = f"""
 **What you are watching.** An *implicit neural representation* is a small network f<sub>θ</sub> that maps a
-coordinate x (a pixel's position) to a value (its colour). Fitting it to one picture is training on
-N examples, one per pixel.
+coordinate x (a pixel's position, a time in a clip, a point in space) to a value (a colour, an amplitude,
+inside or outside). Fitting it to one signal is training on N examples, one per coordinate.
 
 **INT (Implicit Neural Teaching).** At every step a *teacher* looks at all N pixels with the current
 network, picks the k = ⌈r·N⌉ where it is most wrong, |f<sub>θ</sub>(x) − f*(x)|, and the network (the *learner*)
@@ -16,16 +16,18 @@ takes one gradient step on those k only. Why that works: one update on a few poi
 the steepest functional step for its cost: greedy example selection is functional gradient descent.
 
 **How to read the race.** Every column starts from the same initial weights. The chart plots quality
-(PSNR in dB: higher is better; +3 dB is half the squared error) against each sampler's *own training
+(PSNR in dB for pictures and sound: higher is better, +3 dB is half the squared error; IoU for shapes) against each sampler's *own training
 seconds*: the teacher's scoring pass counts, drawing does not. Compare the columns at the same time on
 the x-axis, not at the same step: an INT step costs less than a full-batch step.
 
 **Step mode.** Pause, then **Step** (or →): every column takes exactly one step. The INT column then
-shows the error before the step (bright: the k pixels it trained on), the change the step made to every
-pixel Δf (red up, blue down), and the kernel's first-order prediction J·Δθ, with their agreement.
+shows the error before the step (bright: the k points it trained on), the change the step made at every
+point Δf (red up, blue down), and the kernel's first-order prediction J·Δθ, with their agreement. A clip
+shows them as curves over time, a shape on a cross-section of its grid (the slider moves the cut).
 
-**The kernel view.** Click a pixel x₀ of the INT column: the map shows K(x₀, ·), how much one update
-at x₀ moves every other pixel, at the current weights and at the initial weights.
+**The kernel view.** Click a point x₀ of a column (a pixel, a time; on a shape, a point of a
+cross-section): the view shows K(x₀, ·), how much one update at x₀ moves every other point, at the
+current weights and at the initial weights.
 
 **More:** the paper, [Zhang et al., *Nonparametric Teaching of Implicit Neural Representations*, ICML 2024]({PAPER_URL});
 the project's docs/app.md (every part of the app) and docs/lecture.md (a 10-minute lecture with it).
