@@ -2,6 +2,7 @@
 its help says are both `defaults_for(...)`, so changing a default in one place changes both."""
 from __future__ import annotations
 
+import argparse
 import re
 
 import torch
@@ -15,8 +16,11 @@ CPU, GPU = torch.device("cpu"), torch.device("cuda")
 
 
 def help_of(command: str) -> str:
+    """The command's help on one line (wide enough that argparse never wraps, e.g. at late-cosine's hyphen)."""
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    return re.sub(r"\s+", " ", sub.choices[command].format_help())
+    parser = sub.choices[command]
+    parser.formatter_class = lambda prog: argparse.HelpFormatter(prog, width=100_000)
+    return re.sub(r"\s+", " ", parser.format_help())
 
 
 def test_a_fit_without_flags_runs_defaults_for_its_modality_and_device(tmp_path):
@@ -39,7 +43,8 @@ def test_the_help_states_each_device_default_as_defaults_for_gives_it():
                            ("--hidden-layers", image_cpu.model.hidden_layers, image_gpu.model.hidden_layers),
                            ("--max-side", image_cpu.max_side, image_gpu.max_side)):
         words = f"{show(cpu)} on CPU, {show(gpu)} on GPU" if cpu != gpu else show(cpu)
-        assert re.search(re.escape(flag) + r" \S+ .*?\(default: " + re.escape(words) + r"\)", text), (flag, words)
+        own_line = re.escape(flag) + r" [A-Z_]+ (?:(?! --).)*?\(default: " + re.escape(words) + r"\)"  # not the next flag's
+        assert re.search(own_line, text.split("options:", 1)[1]), (flag, words)
     audio = defaults_for("audio", CPU)
     shape = defaults_for("shape", CPU)
     said = re.findall(r"--lr-schedule \S+ learning-rate schedule over the budget \(default: ([^)]*)\)", text)[-1]

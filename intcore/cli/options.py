@@ -97,8 +97,9 @@ def describe_defaults() -> dict[str, str]:
         if not per:
             continue
         by_modality = {m: tuple(per[(m, dev)] for dev in DEVICES) for m in MODALITIES.names() if (m, "CPU") in per}
-        usual = collections.Counter(by_modality.values()).most_common(1)[0][0]
-        odd = {m: v for m, v in by_modality.items() if v != usual}
+        usual, shared = collections.Counter(by_modality.values()).most_common(1)[0]
+        # "otherwise" names a value several modalities share; with none shared, each is named.
+        odd = {m: v for m, v in by_modality.items() if v != usual or (shared == 1 and len(by_modality) > 1)}
 
         def on_devices(values: tuple) -> str:
             if len(set(values)) == 1:
@@ -107,6 +108,8 @@ def describe_defaults() -> dict[str, str]:
 
         if not odd:
             words[name] = on_devices(usual)
+        elif len(odd) == len(by_modality):
+            words[name] = ", ".join(f"{on_devices(v)} for {m}" for m, v in odd.items())
         else:
             words[name] = ", ".join(f"{on_devices(v)} for {m}" for m, v in odd.items()) + \
                           f", {on_devices(usual)} otherwise"
