@@ -9,11 +9,9 @@ shows, and it records the race for the GIF export.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
