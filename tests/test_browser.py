@@ -150,6 +150,12 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
     wait_until(page, lambda: chart_updates(page) > updates_before + 1, 60, "the chart's own redraw counter to rise")
     # The chart is updated in place, never remounted: the same element holds it after the updates.
     assert page.evaluate("(node) => node === document.getElementById('psnr-plot')", chart_node)
+    # A user's zoom survives the refreshes that follow it.
+    page.evaluate("() => Plotly.relayout('psnr-plot', {'xaxis.range': [0.1, 0.3], 'yaxis.range': [5, 25]})")
+    zoomed = chart_updates(page)
+    wait_until(page, lambda: chart_updates(page) > zoomed + 2, 60, "more redraws after zooming")
+    assert page.evaluate("() => document.getElementById('psnr-plot').layout.xaxis.range") == [0.1, 0.3]
+    assert page.evaluate("() => document.getElementById('psnr-plot').layout.yaxis.range") == [5, 25]
     assert page.locator("#recon-2 img").count() == 1, "full batch's reconstruction is missing"
     assert "Running" in page.inner_text("#status-text")
     ARTIFACTS.mkdir(exist_ok=True)
