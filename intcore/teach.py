@@ -260,11 +260,14 @@ class StepExplanation:
     state: AlgorithmState
 
 
+@serialised
 def explain_step(model: nn.Module, before: Params, after: Params, signal, selected: torch.Tensor | None, *,
                  t: int, T: int | None, ratio: float, lr: float, epsilon: float | None = None,
                  loss: float | None = None, chunk: int = DEFAULT_CHUNK) -> StepExplanation:
     """Explain the step that took the weights from `before` to `after` on `signal` (an intcore Signal),
-    training on `selected`: the errors it started from, Algorithm 1's values, Δf against J·Δθ."""
+    training on `selected`: the errors it started from, Algorithm 1's values, Δf against J·Δθ.
+    Serialised like the kernel functions: functional_call puts the given weights into the module for the
+    call, so two threads using one model at once would compute with each other's weights."""
     from .modalities import get_modality
 
     modality = get_modality(signal.modality)

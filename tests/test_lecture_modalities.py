@@ -175,3 +175,44 @@ def test_the_lecture_state_lets_go_of_its_device_weights_when_the_race_ends(clip
         assert state.recorder.frames >= 1
     finally:
         table.shutdown()
+
+
+def test_two_threads_explaining_steps_on_one_model_get_what_each_alone_gets(clip):
+    """Two Step clicks (or a kernel click during a step's explanation) use the lecture state's one model
+    at once; functional_call swaps weights into it, so unserialised they computed with each other's."""
+    import threading
+
+    from intcore.models import build_model
+    from intcore.teach import explain_step, kernel_row, parameters_of
+
+    config = ModelConfig(width=64, hidden_layers=2, first_w0=300.0)
+    model = build_model(config, 1, 1, 0)
+    weights = [parameters_of(model)]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(clip.coords), clip.values).backward()
+        opt.step()
+        weights.append(parameters_of(model))
+    shared = build_model(config, 1, 1, 0)
+
+    def explain(i: int) -> float:
+        return explain_step(shared, weights[i], weights[i + 1], clip, None, t=i, T=None, ratio=1.0, lr=1e-3).effect.cosine
+
+    alone = explain(0)
+    seen: list[float] = []
+
+    def first() -> None:
+        seen.extend(explain(0) for _ in range(4))
+
+    def second() -> None:
+        for _ in range(4):
+            explain(1)
+            kernel_row(shared, weights[2], clip.coords[5], clip.coords)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == pytest.approx([alone] * 4, abs=1e-9)
