@@ -126,6 +126,8 @@ class LectureState:
                                      picture=self.drawing(spec.signal).race_frame,
                                      side=self.drawing.race_frame_side)
         self.changed = threading.Condition()
+        self.stepping = threading.Lock()
+        """one Step at a time per page: a second press waits for the first step and its explanation"""
         self.ended: set[str] = set()
         signal = spec.signal
         self.methods = set(spec.samplers)
@@ -297,6 +299,13 @@ class LectureView:
         if job.state != "paused":
             gr.Warning("Step works while the race is paused: press Pause (Space) first."
                        if not job.finished else "This race has ended: start a new one to step through it.")
+            return [gr.skip()] * 5
+        with state.stepping:  # quick repeated presses: each waits for the one before, then takes its own step
+            return self._step_and_explain(job, state, where)
+
+    def _step_and_explain(self, job: Job, state: LectureState, where: float) -> Any:
+        if job.state != "paused":
+            gr.Warning("The race is no longer paused: press Pause (Space) to step again.")
             return [gr.skip()] * 5
         if not _wait(job.settled, STEP_WAIT_SECONDS):
             gr.Warning("The pause has not reached the training yet (a busy machine): try Step again.")

@@ -61,3 +61,40 @@ def test_job_steps_every_column_once_per_request_and_keeps_the_weights_to_explai
         job.toggle_pause()
         assert job.wait(WAIT)
         table.shutdown()
+
+
+def test_two_quick_step_presses_take_two_steps_each_explained_as_its_own(served):
+    """Pressing → twice before the first answer arrives: the presses take turns, so the page gets two
+    answers whose step lines follow each other (t → t+1, then t+1 → t+2), never the first step twice."""
+    import threading
+    from types import SimpleNamespace
+
+    from helpers import tiny_spec
+
+    app, _ = served
+    ct = app.comparison_tabs["image"]
+    table = app.session_table
+    request = SimpleNamespace(session_hash="two-presses")
+    table.attach_page(request.session_hash)
+    session = table.session(table.key(request.session_hash, "image"))
+    spec = tiny_spec(steps=100_000)
+    ct.lecture.prepare(session, spec)
+    job = table.submit(session.key, spec)
+    try:
+        _until(lambda: len(job.snapshot_view()[0]) == 2, "every column's first snapshot")
+        job.toggle_pause()
+        _until(job.settled, "the pause to reach the training thread")
+        at = {m: s.step for m, s in job.snapshot_view()[0].items()}
+        answers: list = []
+        presses = [threading.Thread(target=lambda: answers.append(ct.lecture.take_step(0.5, request)))
+                   for _ in range(2)]
+        for press in presses:
+            press.start()
+        for press in presses:
+            press.join(WAIT)
+        lines = sorted(a[-1].rsplit("Steps: ", 1)[1] for a in answers)
+        i, f = at["int"], at["full"]
+        assert lines == [f"int {i} → {i + 1}, full {f} → {f + 1}.", f"int {i + 1} → {i + 2}, full {f + 1} → {f + 2}."]
+        assert job.snapshot_view()[0]["int"].step == i + 2
+    finally:
+        table.close(session.key)
