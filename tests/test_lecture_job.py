@@ -92,7 +92,7 @@ def test_two_quick_step_presses_take_two_steps_each_explained_as_its_own(served)
             press.start()
         for press in presses:
             press.join(WAIT)
-        lines = sorted(a[-1].rsplit("Steps: ", 1)[1] for a in answers)
+        lines = sorted((a[-1].rsplit("Steps: ", 1)[1] for a in answers), key=lambda line: int(line.split()[1]))
         i, f = at["int"], at["full"]
         assert lines == [f"int {i} → {i + 1}, full {f} → {f + 1}.", f"int {i + 1} → {i + 2}, full {f + 1} → {f + 2}."]
         assert job.snapshot_view()[0]["int"].step == i + 2
