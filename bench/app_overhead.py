@@ -14,6 +14,9 @@ reverse, ...) so a drift in the machine's speed hits all of them alike:
             process: the server reports every change, no browser renders anything.
   headless  the very same race (the job's own JobSpec, deep-copied: same signal, samplers, model,
             budget and seed) run by `demo.session.Job` with nobody watching.
+  polled    (only with --kinds …,polled) the same race, and a thread of this process asks the live view
+            for news as a page would (LiveView.poll every POLL_SECONDS): the server's drawing for a
+            page without any browser, to tell its cost from Chromium's.
 
 Overhead = ms per training step (viewed or api) / ms per step (headless) − 1, per sampler and overall.
 One command, prints a markdown table (Linux: reads /proc for Chromium's CPU):
@@ -49,6 +52,7 @@ from demo.session import Job, JobSpec  # noqa: E402
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KINDS = ["viewed", "api", "headless"]
+OPTIONAL_KINDS = ["polled"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -196,6 +200,34 @@ def race_headless(spec: JobSpec) -> tuple[Job, dict]:
     return job, {"wall": time.monotonic() - t0}
 
 
+def race_polled(app, tab: str, spec: JobSpec) -> tuple[Job, dict]:
+    """The race with the live view's server side asked for news as a page would, no browser."""
+    import threading
+
+    from demo.live import POLL_SECONDS
+
+    ct = app.comparison_tabs[tab]
+    table = app.session_table
+    key = table.key(f"polled-{time.monotonic_ns()}", tab)
+    table.attach_page(key.split("/")[0])
+    session = table.session(key)
+    job = table.submit(key, dataclasses.replace(spec, samplers=copy.deepcopy(spec.samplers), listeners=[]))
+    started = json.loads(ct.live.started(session, job)[ct.live.view])
+    token, after, polls = started["token"], started["seq"], 0
+    t0 = time.monotonic()
+    while not job.finished:
+        asked = time.monotonic()
+        answer = ct.live.poll({"token": token, "after": after})
+        polls += 1
+        if answer and answer != "stop":
+            after = json.loads(answer)["seq"]
+        time.sleep(max(0.05, POLL_SECONDS - (time.monotonic() - asked)))
+    job.wait()
+    wall = time.monotonic() - t0
+    table.close(key)
+    return job, {"wall": wall, "polls": polls}
+
+
 def per_sampler(job: Job) -> dict[str, tuple[int, float]]:
     """method -> (steps, training seconds) at the end of the race."""
     return {m: (s["step"], s["train_seconds"]) for m, s in job.status()["samplers"].items()}
@@ -237,12 +269,17 @@ def report(runs: dict[str, list[dict]], spec: JobSpec, args, load: tuple[float, 
             return "not run"
         return f"{mean_sd(values)}, {100 * (statistics.mean(values) / base - 1):+.1f} %"
 
+    polled = bool(runs["polled"])
+    if polled:  # the server's side of a page, without a browser
+        lines[2] = lines[2] + " polled, no browser: ms per step, overhead |"
+        lines[3] = lines[3] + "---|"
     for m in methods:
         h = statistics.mean(ms("headless", m))
-        lines.append(f"| {m} | {mean_sd(ms('headless', m))} | {cell(ms('api', m), h)} | {cell(ms('viewed', m), h)} |")
+        lines.append(f"| {m} | {mean_sd(ms('headless', m))} | {cell(ms('api', m), h)} | {cell(ms('viewed', m), h)} |"
+                     + (f" {cell(ms('polled', m), h)} |" if polled else ""))
     h = statistics.mean(total_ms("headless"))
     lines.append(f"| **all steps** | {mean_sd(total_ms('headless'))} | {cell(total_ms('api'), h)} | "
-                 f"{cell(total_ms('viewed'), h)} |")
+                 f"{cell(total_ms('viewed'), h)} |" + (f" {cell(total_ms('polled'), h)} |" if polled else ""))
     viewed = runs["viewed"]
     if viewed:
         cores = [r["chromium_cpu"] / r["wall"] for r in viewed]
@@ -271,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="training seconds per sampler (default: the tab's own default budget)")
     p.add_argument("--timeout", type=float, default=900, help="seconds one race may take (default 900)")
     args = p.parse_args(argv)
-    kinds = [k for k in KINDS if k in args.kinds.split(",") or k == "headless"]
+    kinds = [k for k in KINDS + OPTIONAL_KINDS if k in args.kinds.split(",") or k == "headless"]
 
     from playwright.sync_api import sync_playwright
 
@@ -280,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="app-overhead-"))
     app = build_app(device=args.device, max_jobs=2, workdir=workdir)
     url = launch_in_background(app)
-    runs: dict[str, list[dict]] = {k: [] for k in KINDS}
+    runs: dict[str, list[dict]] = {k: [] for k in KINDS + OPTIONAL_KINDS}
     load_start = os.getloadavg()[0]
     spec = None
     try:
@@ -299,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
                     spec = spec or job.spec
                 elif kind == "api":
                     job, measured = race_api(url, app, args.tab, spec, args.timeout)
+                elif kind == "polled":
+                    job, measured = race_polled(app, args.tab, spec)
                 else:
                     job, measured = race_headless(spec)
                 measured["samplers"] = per_sampler(job)
