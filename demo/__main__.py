@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     stop_on_sigterm()
     try:
         launch(app, host=args.host, port=args.port, share=args.share, auth=args.auth)
+    except KeyboardInterrupt:  # Ctrl+C or SIGTERM while launch() was still starting (once it serves, it catches them)
+        app.close()
     finally:
         app.session_table.shutdown()
         if delete_uploads:

@@ -175,3 +175,27 @@ def test_python_m_demo_listens_on_this_machine_only_opens_no_link_and_leaves_no_
     # no link; the app's exposure notices are its "note:" lines.
     assert "INT Studio on http://127.0.0.1" in output, output
     assert "gradio.live" not in output and "anyone" not in output and "note:" not in output, output
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
+def test_sigterm_while_the_server_is_still_starting_also_exits_cleanly(tmp_path):
+    """SIGTERM as soon as the port listens, while Gradio's launch() is still checking its own URL: the
+    server exits 0 and leaves no folder (it used to die of the KeyboardInterrupt with status -2)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                 "TMPDIR": str(temp)})
+    try:
+        end = time.monotonic() + 240
+        while time.monotonic() < end and not listening_addresses(port):
+            assert proc.poll() is None, proc.stdout.read()
+            time.sleep(0.01)
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0 and [p.name for p in temp.iterdir() if p.name.startswith("int-studio")] == [], output
