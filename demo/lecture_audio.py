@@ -15,6 +15,7 @@ from intcore.teach import StepExplanation
 from intcore.trainer import Snapshot
 
 from .lecture_hook import LectureDrawing, as_numpy
+from .waveform import column_ranges, column_starts
 
 WIDTH = 640
 """px: the race's waveform pictures are as wide, so a click maps the same way on both"""
@@ -40,16 +41,6 @@ SELECTED_BAR = (200, 150, 0)
 MARK = (0, 170, 0)
 RECON = (46, 134, 171)
 TARGET_FADED = (205, 205, 205)
-
-
-def _starts(length: int, width: int) -> np.ndarray:
-    return np.linspace(0, length, width, endpoint=False).astype(int)
-
-
-def column_ranges(values: np.ndarray, width: int = WIDTH) -> tuple[np.ndarray, np.ndarray]:
-    """Per pixel column, the min and max of the values under it: (width,), (width,)."""
-    starts = _starts(len(values), width)
-    return np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
 
 
 def _fill(canvas: np.ndarray, top: np.ndarray, bottom: np.ndarray, colour, where: np.ndarray | None = None) -> None:
@@ -126,7 +117,7 @@ class AudioLecture(LectureDrawing):
         and under it a bar of how densely each stretch was trained on."""
         errors = np.asarray(errors, np.float64)[: self.t]
         top = float(np.percentile(errors, 99)) or float(errors.max()) or 1.0
-        _, hi = column_ranges(np.clip(errors / top, 0, 1))
+        _, hi = column_ranges(np.clip(errors / top, 0, 1), WIDTH)
         canvas = np.full((PLOT_H + DENSITY_H, WIDTH, 3), BACKGROUND, np.uint8)
         base = np.full(WIDTH, PLOT_H - 1)
         peak = np.rint(PLOT_H - 1 - hi * (PLOT_H - 3)).astype(int)
@@ -136,7 +127,7 @@ class AudioLecture(LectureDrawing):
         else:
             mask = np.zeros(self.t, bool)
             mask[selected[selected < self.t]] = True
-            starts = _starts(self.t, WIDTH)
+            starts = column_starts(self.t, WIDTH)
             density = np.add.reduceat(mask, starts) / np.diff(np.append(starts, self.t)).clip(min=1)
             # a column's colour goes from grey (no sample trained on) to orange (all of them)
             share = np.clip(density / max(float(density.max()), 1e-9), 0, 1)[:, None]

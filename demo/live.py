@@ -262,7 +262,7 @@ class LiveView:
         now = (job.version, state, position, session.overlay, session.x_axis)
         if now == view.get("seen") and not force:
             return {}
-        view["seen"], view["finished"] = now, finished
+        view["seen"] = now
         canvas = view.get("canvas")
         if canvas is None or view.get("canvas_job") != job.id:
             canvas = self.tab.canvas(job.spec.signal)

@@ -146,17 +146,24 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
-def test_python_m_demo_listens_on_this_machine_only_opens_no_link_and_leaves_no_files(tmp_path):
+def start_demo(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
+    """`python -m demo` on a free local port, its TMPDIR a fresh folder (where it makes its sessions'
+    folder and its upload cache): (process, port, that folder)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    temp = tmp_path / "tmp"  # where the server makes its sessions' folder and its upload cache
+    temp = tmp_path / "tmp"
     temp.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), "--device", "cpu"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
                                  "TMPDIR": str(temp)})
+    return proc, port, temp
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
+def test_python_m_demo_listens_on_this_machine_only_opens_no_link_and_leaves_no_files(tmp_path):
+    proc, port, temp = start_demo(tmp_path)
     try:
         end = time.monotonic() + 240
         while time.monotonic() < end and not listening_addresses(port):
@@ -181,15 +188,7 @@ def test_python_m_demo_listens_on_this_machine_only_opens_no_link_and_leaves_no_
 def test_sigterm_while_the_server_is_still_starting_also_exits_cleanly(tmp_path):
     """SIGTERM as soon as the port listens, while Gradio's launch() is still checking its own URL: the
     server exits 0 and leaves no folder (it used to die of the KeyboardInterrupt with status -2)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), "--device", "cpu"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                                 "TMPDIR": str(temp)})
+    proc, port, temp = start_demo(tmp_path)
     try:
         end = time.monotonic() + 240
         while time.monotonic() < end and not listening_addresses(port):

@@ -6,7 +6,6 @@ INT_STUDIO_LECTURE_SCREENSHOTS=1, which also uses the tabs' default working size
 """
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -15,7 +14,7 @@ from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, browser, closing, wait_
 
 pytestmark = pytest.mark.browser
 
-DOCS = os.environ.get("INT_STUDIO_LECTURE_SCREENSHOTS") == "1"
+from test_lecture_browser import DOCS, shoot  # noqa: E402 (the same screenshots switch and helper)
 SMALL = "&width=32&hidden_layers=2"
 # One invalid value per link (seed) must come back as its default with a notice.
 QUERIES = {
@@ -26,14 +25,6 @@ QUERIES = {
 }
 WARM_STEPS = 100 if DOCS else 10
 SIZES = ((1366, 768), (1920, 1080))
-
-
-def shoot(page, name: str, selector: str | None = None) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    target = page.locator(selector).first if selector else page
-    target.screenshot(path=str(ARTIFACTS / name))
-    if DOCS:
-        target.screenshot(path=str(ROOT / "docs" / name))
 
 
 def table_steps(page, p: str) -> dict[str, int]:

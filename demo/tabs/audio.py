@@ -17,6 +17,7 @@ from intcore.trainer import Snapshot
 from ..lecture_audio import AudioLecture
 from ..media import KEEP, Media
 from ..views import HIGHLIGHT_RGB, caption_frame
+from ..waveform import column_ranges, column_starts
 from .base import TABS, ModalityTab, Panel
 
 WIDTH, HEIGHT = 640, 200
@@ -36,20 +37,10 @@ ERROR = (228, 87, 46)
 GUIDE = (215, 215, 215)
 
 
-def _starts(length: int, width: int) -> np.ndarray:
-    return np.linspace(0, length, width, endpoint=False).astype(int)  # a repeated start: one sample
-
-
-def _columns(wave: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per pixel column, the min and max of the samples that fall in it: (width,), (width,)."""
-    starts = _starts(len(wave), width)
-    return np.minimum.reduceat(wave, starts), np.maximum.reduceat(wave, starts)
-
-
 def _envelope(draw: ImageDraw.ImageDraw, wave: np.ndarray, color: tuple[int, int, int], mid: float = MID,
               half: float = HALF) -> None:
     """Min-max envelope of `wave` (values in [-1, 1])."""
-    lo, hi = _columns(wave, WIDTH)
+    lo, hi = column_ranges(wave, WIDTH)
     for x in range(WIDTH):
         draw.line([(x, mid - hi[x] * half), (x, mid - lo[x] * half)], fill=color)
 
@@ -79,7 +70,7 @@ class AudioCanvas:
         """Share of the samples under each pixel column that are trained on this step: (WIDTH,) in [0, 1]."""
         mask = np.zeros(self.t, dtype=bool)
         mask[selected[selected < self.t]] = True
-        starts = _starts(self.t, WIDTH)
+        starts = column_starts(self.t, WIDTH)
         return np.add.reduceat(mask, starts) / np.diff(np.append(starts, self.t)).clip(min=1)
 
     def selection_image(self, selected: np.ndarray | None) -> Image.Image:
@@ -92,7 +83,7 @@ class AudioCanvas:
         img = self.faded.copy()
         mask = np.zeros(self.t, dtype=bool)
         mask[selected[selected < self.t]] = True
-        starts = _starts(self.t, WIDTH)
+        starts = column_starts(self.t, WIDTH)
         lo = np.minimum.reduceat(np.where(mask, self.target, np.inf), starts)
         hi = np.maximum.reduceat(np.where(mask, self.target, -np.inf), starts)
         density = self.density(selected)
@@ -112,7 +103,7 @@ class AudioCanvas:
         err = np.clip(np.abs(wave / self.peak - self.target) / ERROR_VMAX, 0, 1)
         img = self.full_height.copy()
         draw = ImageDraw.Draw(img)
-        _, hi = _columns(err, WIDTH)
+        _, hi = column_ranges(err, WIDTH)
         for x in range(WIDTH):
             draw.line([(x, HEIGHT - 1), (x, HEIGHT - 1 - hi[x] * (HEIGHT - 2))], fill=ERROR)
         draw.text((4, 4), f"|error| (top: {ERROR_VMAX:g} of full scale)", fill=(90, 90, 90))

@@ -1,0 +1,15 @@
+"""A clip drawn WIDTH pixels wide: which samples fall under each pixel column, and their range there."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def column_starts(length: int, width: int) -> np.ndarray:
+    """The first sample under each of `width` pixel columns (a repeated start: a column of one sample)."""
+    return np.linspace(0, length, width, endpoint=False).astype(int)
+
+
+def column_ranges(values: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel column, the min and max of the values under it: (width,), (width,)."""
+    starts = column_starts(len(values), width)
+    return np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
