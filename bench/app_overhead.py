@@ -9,7 +9,8 @@ reverse, ...) so a drift in the machine's speed hits all of them alike:
   viewed    the real app (launched in this process, as `python -m demo` does) in headless Chromium:
             the page as a user opens it, the tab's default preset and settings, Start, wait for Done.
             Measured besides: Chromium's CPU time during the race (all its processes, from /proc) and
-            the chart's redraws counted by the page itself (the chart script's own counter).
+            the chart's redraws counted by the page itself (the chart script's own counters: all redraws,
+            and how many of them were full plotly redraws rather than the curves' paths alone).
   api       the same race through the streaming `/compare` API, read by gradio_client in another
             process: the server reports every change, no browser renders anything.
   headless  the very same race (the job's own JobSpec, deep-copied: same signal, samplers, model,
@@ -141,10 +142,11 @@ def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = T
         wall = time.monotonic() - t0
         cpu = cpu_between(cpu0, chromium_cpu_seconds())
         updates = page.evaluate(f"() => (window.intStudio?.updates ?? {{}})['{chart}'] ?? 0")
+        full = page.evaluate(f"() => (window.intStudio?.full ?? {{}})['{chart}'] ?? 0")
         status = page.inner_text(f"#{prefix}status-text")
         if job.error:
             raise RuntimeError(f"the race failed: {job.error}")
-        return job, {"wall": wall, "chromium_cpu": cpu, "updates": updates, "status": status}
+        return job, {"wall": wall, "chromium_cpu": cpu, "updates": updates, "full": full, "status": status}
     finally:
         page.close()
 
@@ -287,9 +289,10 @@ def report(runs: dict[str, list[dict]], spec: JobSpec, args, load: tuple[float, 
         lines += [
             "",
             "| viewed races | Chromium CPU (cores, mean over Start→Done) | chart redraws per second (counted in the page) "
-            "| wall seconds Start→Done |",
-            "|---|---|---|---|",
+            "| of which full plotly redraws | wall seconds Start→Done |",
+            "|---|---|---|---|---|",
             f"| {len(viewed)} | {mean_sd(cores)} (target ≤ 0.15) | {mean_sd(hz)} (target ≥ 2) | "
+            f"{mean_sd([100 * r['full'] / max(r['updates'], 1) for r in viewed])} % | "
             f"{mean_sd([r['wall'] for r in viewed])} |",
         ]
     return "\n".join(lines)
@@ -343,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                 measured["samplers"] = per_sampler(job)
                 runs[kind].append(measured)
                 extra = (f", Chromium {measured['chromium_cpu'] / measured['wall']:.3f} cores, "
-                         f"{measured['updates'] / measured['wall']:.2f} chart redraws/s" if kind == "viewed" else "")
+                         f"{measured['updates'] / measured['wall']:.2f} chart redraws/s "
+                         f"({measured['full']} of {measured['updates']} full)" if kind == "viewed" else "")
                 print(f"race {i + 1}/{len(order)} {kind:<8} wall {measured['wall']:6.1f} s{extra}  "
                       + "  ".join(f"{m} {n} steps {t:.2f} s" for m, (n, t) in measured["samplers"].items()),
                       file=sys.stderr, flush=True)

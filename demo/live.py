@@ -58,7 +58,8 @@ def plotly_js() -> Path:
 RACE_JS = r"""
 const chart = element.querySelector('.race-chart');
 const name = props.chart_name;
-// Counters for scripts and benchmarks: how often the chart was redrawn, and when (performance.now()).
+// Counters for scripts and benchmarks: how often the chart was redrawn (updates: all, full: by plotly, quick:
+// the curves' paths only, see below), and when (performance.now()).
 const book = (window.intStudio = window.intStudio || {updates: {}, times: {}});
 let ended = null;
 let last = -1;  // messages may arrive out of order: apply only those newer than the last one
@@ -87,10 +88,75 @@ function media(figure, url) {
   }
   if (node.getAttribute('src') !== url) node.setAttribute('src', url);
 }
+// The chart. A full plotly redraw (Plotly.react) costs ~25 ms of CPU, more than everything else the page
+// does in a race. Between full redraws, when a message moves nothing but points (same layout, same traces
+// but for their x and y) and every point lies inside the axes' current ranges, the script redraws only the
+// lines' SVG paths and the markers' positions, in plotly's own axis scales (c2p). A full redraw still
+// comes whenever anything else changed, a point leaves an autoranged axis, or the pointer is over the
+// chart (plotly's hover reads the data of its last full redraw), and after the user zooms or pans.
+let latest = null;  // the newest figure
+let drawn = null;  // what plotly drew in full last: the layout's and each trace's JSON without x and y
+let pointer = false;
+const COUNT = (key) => { book[key] = book[key] || {}; book[key][name] = (book[key][name] || 0) + 1; };
+function withoutPoints(trace) { const {x, y, ...rest} = trace; return JSON.stringify(rest); }
+function quick(figure) {
+  const fl = chart._fullLayout;
+  if (pointer || !drawn || !fl || !fl.xaxis || !fl.yaxis || figure.data.length !== drawn.traces.length
+      || JSON.stringify(figure.layout) !== drawn.layout) return false;
+  const xa = fl.xaxis, ya = fl.yaxis;
+  if (xa.type !== 'linear' || ya.type !== 'linear') return false;
+  // each trace's SVG group, by the trace's index (plotly draws no group for a trace without points)
+  const groups = {};
+  chart.querySelectorAll('.scatterlayer .trace').forEach((g) => {
+    const cd = g.__data__;
+    if (cd && cd[0] && cd[0].trace) groups[cd[0].trace.index] = g;
+  });
+  const inside = (axis, v) => !axis.autorange || (v >= Math.min(...axis.range) && v <= Math.max(...axis.range));
+  const edits = [];
+  for (let i = 0; i < figure.data.length; i++) {
+    const t = figure.data[i];
+    if (withoutPoints(t) !== drawn.traces[i] || t.x.length !== t.y.length) return false;
+    const px = [], py = [];
+    for (let k = 0; k < t.x.length; k++) {
+      if (t.x[k] === null || t.y[k] === null || !inside(xa, t.x[k]) || !inside(ya, t.y[k])) return false;
+      px.push(xa.c2p(t.x[k]).toFixed(2)); py.push(ya.c2p(t.y[k]).toFixed(2));
+    }
+    if (!groups[i]) { if (t.x.length === 0) continue; return false; }
+    if (t.mode === 'lines') {
+      const path = groups[i].querySelector('path.js-line');
+      if (t.x.length < 2 || !path) return false;
+      edits.push([path, 'd', 'M' + px.map((x, k) => x + ',' + py[k]).join('L')]);
+    } else if (t.mode === 'markers') {
+      const points = groups[i].querySelectorAll('path.point');
+      if (points.length !== t.x.length) return false;
+      points.forEach((node, k) => edits.push([node, 'transform', `translate(${px[k]},${py[k]})`]));
+    } else return false;
+  }
+  edits.forEach(([node, attribute, value]) => node.setAttribute(attribute, value));
+  return true;
+}
+function full(figure) {
+  drawn = null;
+  const record = {layout: JSON.stringify(figure.layout), traces: figure.data.map(withoutPoints)};
+  // plotly keeps and edits the objects it is given (a zoom writes into the layout), and a later react with
+  // such an edited layout makes it forget the user's zoom: it gets a copy, `latest` stays as it came
+  const copy = structuredClone(figure);
+  const done = Plotly.react(chart, copy.data, copy.layout, {displaylogo: false, responsive: true});
+  Promise.resolve(done).then(() => { if (latest === figure) drawn = record; });
+  if (!chart.intStudioHooked && chart.on) {
+    chart.intStudioHooked = true;
+    // a zoom, pan or autoscale redraws from plotly's own (older) data: redraw the newest in full
+    chart.on('plotly_relayout', () => { if (latest) full(latest); });
+  }
+  COUNT('full');
+}
+chart.addEventListener('pointerenter', () => { pointer = true; if (latest && drawn) full(latest); });
+chart.addEventListener('pointerleave', () => { pointer = false; });
 function draw(figure) {
   if (!window.Plotly) { setTimeout(() => draw(figure), 100); return; }
-  if (!figure) { Plotly.purge(chart); return; }
-  Plotly.react(chart, figure.data, figure.layout, {displaylogo: false, responsive: true});
+  latest = figure;
+  if (!figure) { drawn = null; Plotly.purge(chart); return; }
+  if (quick(figure)) COUNT('quick'); else full(figure);
   book.updates[name] = (book.updates[name] || 0) + 1;
   const times = (book.times[name] = book.times[name] || []);
   times.push(performance.now());
@@ -113,6 +179,8 @@ function show(text) {
   if (v.finished) polling = null;
   if (v.finished && ended !== v.job) { ended = v.job; trigger('submit'); }
 }
+// Scripts and tests may draw a figure the way a message would: intStudio.draw[chart name](figure).
+(book.draw = book.draw || {})[name] = draw;
 function apply() { if (props.value) show(props.value); }
 watch('value', apply);
 // A click on a column's picture fires the view's `select` event: index = the pixel (x, y) in the picture's
@@ -291,7 +359,8 @@ class LiveView:
         colors = {m: COLUMN_COLORS[i] for i, m in enumerate(job.methods)}
         figure = race_figure(job.results_view(), colors, self.tab.spec.metric, self.tab.spec.metric_unit,
                              job.target(), session.x_axis, uirevision=f"{job.id}-{session.x_axis}",
-                             decimals=self.tab.metric_decimals, height=self.chart_height)
+                             decimals=self.tab.metric_decimals, height=self.chart_height,
+                             x_end=budget_end(job, session.x_axis))
         return {
             "job": job.id,
             "columns": columns,
@@ -312,6 +381,15 @@ class LiveView:
     def nothing(self) -> dict[Any, Any]:
         """No change (Gradio reads an empty dict as one value, so name one output and skip it)."""
         return {self.view: gr.skip()}
+
+
+def budget_end(job: Job, x_axis: str) -> float | None:
+    """The race's end on the chart's x axis when the budget is in that axis's unit (seconds of training
+    on the seconds axis, steps on the steps axis), else None (the end is not known in advance)."""
+    config = job.spec.config
+    if config.seconds:
+        return None if x_axis == "steps" else float(config.seconds)
+    return float(config.steps) if x_axis == "steps" and config.steps else None
 
 
 _SEQUENCE = itertools.count(1)

@@ -65,10 +65,14 @@ def race_figure(
     uirevision: str,
     decimals: int = 2,
     height: int = 300,
+    x_end: float | None = None,
 ) -> dict[str, Any]:
     """One curve per sampler (quality against training seconds or steps), the target as a dashed line
     and a diamond where each curve first reaches it: a plotly figure as a plain dict ({"data", "layout"}).
-    `uirevision` keeps the user's zoom across refreshes.
+    `uirevision` keeps the user's zoom across refreshes. `x_end`: where the x axis ends when that is known
+    before the race (the budget, in the axis's own unit): the axis then spans [0, x_end] (or the data, if
+    a curve runs past it) and the target line spans the axis, so a growing race changes only the curves'
+    points, not the layout (the live view can then redraw the curves without a full plotly redraw).
 
     The figure is written as plotly's JSON directly, not built with `plotly.graph_objects`, which
     validates every property in Python: in a py-spy profile of a live race that validation was the
@@ -89,9 +93,11 @@ def race_figure(
             "hovertemplate": f"{name}<br>%{{x:.3~f}} {unit_x}<br>%{{y:.{decimals}f}} {unit}<extra></extra>",
         })
     has_target = target is not None and math.isfinite(target)
-    x_end = max((p[0] for pts in curves.values() for p in pts), default=0.0)
+    data_end = max((p[0] for pts in curves.values() for p in pts), default=0.0)
+    axis_end = None if x_end is None else max(x_end * 1.01, data_end)  # 1 %: the last step may end past the budget
+    line_end = data_end if axis_end is None else axis_end
     data.append({
-        "type": "scatter", "x": [0.0, x_end] if has_target else [], "y": [target, target] if has_target else [],
+        "type": "scatter", "x": [0.0, line_end] if has_target else [], "y": [target, target] if has_target else [],
         "mode": "lines", "name": "target", "line": {"dash": "dash", "color": "#555", "width": 1}, "hoverinfo": "skip",
     })
     for name, pts in curves.items():
@@ -107,7 +113,8 @@ def race_figure(
         "paper_bgcolor": "white",  # no template: the few styles one would set are here
         "plot_bgcolor": "white",
         "xaxis": {"gridcolor": "#eee", "zeroline": False,
-                  "title": {"text": "training steps" if by_steps else "training seconds (steps only, per sampler)"}},
+                  "title": {"text": "training steps" if by_steps else "training seconds (steps only, per sampler)"},
+                  **({} if axis_end is None else {"range": [0.0, axis_end]})},
         "yaxis": {"gridcolor": "#eee", "zeroline": False, "title": {"text": f"{label} ({unit})" if unit else label}},
         "font": {"size": 12},
         "height": height,

@@ -248,6 +248,42 @@ def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
     assert by_steps["data"][0]["x"] == [10, 20, 30] and by_steps["data"][2]["x"] == []
 
 
+def test_race_chart_spans_a_known_budget_so_a_growing_race_moves_only_points():
+    """When the budget is in the x axis's unit the axis spans the whole race from the start and the
+    target line spans the axis: new points change the curves, not the layout (the live view then
+    redraws only the curves' paths)."""
+    from types import SimpleNamespace
+
+    from demo.live import budget_end
+    from demo.views import race_figure
+    from intcore.runs import RunResult
+    from intcore.trainer import Snapshot
+
+    def run(points: list[tuple[float, float]]) -> RunResult:
+        curve = [Snapshot("int", 10 * (i + 1), t, 0.0, q, q, "psnr", 0.2, 0.0) for i, (t, q) in enumerate(points)]
+        return RunResult(method="int", description="int", curve=curve)
+
+    early = race_figure({"int": run([(1.0, 20.0), (2.0, 24.0)])}, {"int": "r"}, "psnr", "dB", 22.0,
+                        "training seconds", "r", x_end=10.0)
+    later = race_figure({"int": run([(1.0, 20.0), (2.0, 24.0), (3.0, 25.0)])}, {"int": "r"}, "psnr", "dB", 22.0,
+                        "training seconds", "r", x_end=10.0)
+    assert early["layout"] == later["layout"] and early["layout"]["xaxis"]["range"] == [0.0, 10.1]
+    assert early["data"][1]["x"] == later["data"][1]["x"] == [0.0, 10.1]  # the target line
+    past = race_figure({"int": run([(1.0, 20.0), (12.0, 25.0)])}, {"int": "r"}, "psnr", "dB", 22.0,
+                       "training seconds", "r", x_end=10.0)
+    assert past["layout"]["xaxis"]["range"] == [0.0, 12.0]  # a curve past the budget stays in view
+    unknown = race_figure({"int": run([(1.0, 20.0), (2.0, 24.0)])}, {"int": "r"}, "psnr", "dB", 22.0, "steps", "r")
+    assert "range" not in unknown["layout"]["xaxis"]  # autorange
+
+    def FakeJob(seconds, steps):  # noqa: N802 (reads like the class it stands for)
+        return SimpleNamespace(spec=SimpleNamespace(config=SimpleNamespace(seconds=seconds, steps=steps)))
+
+    assert budget_end(FakeJob(20.0, 300), "training seconds") == 20.0
+    assert budget_end(FakeJob(20.0, 300), "steps") is None  # how many steps fit in 20 s is not known
+    assert budget_end(FakeJob(None, 300), "steps") == 300.0
+    assert budget_end(FakeJob(None, 300), "training seconds") is None
+
+
 def test_status_line_tells_equal_time_leader_first_to_target_and_saving_only_at_the_end():
     from demo.story import equal_time, saving_range, status_line
     from intcore.runs import RunResult

@@ -150,13 +150,21 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
     wait_until(page, lambda: chart_updates(page) > updates_before + 1, 60, "the chart's own redraw counter to rise")
     # The chart is updated in place, never remounted: the same element holds it after the updates.
     assert page.evaluate("(node) => node === document.getElementById('psnr-plot')", chart_node)
-    # A user's zoom survives the refreshes that follow it.
-    page.evaluate("() => Plotly.relayout('psnr-plot', {'xaxis.range': [0.1, 0.3], 'yaxis.range': [5, 25]})")
-    zoomed = chart_updates(page)
+    # A user's zoom (a drag across the plot, as with a mouse) survives the refreshes that follow it.
+    ranges = "() => { const l = document.getElementById('psnr-plot')._fullLayout; return [l.xaxis.range, l.yaxis.range]; }"
+    box, unzoomed = page.locator("#psnr-plot .nsewdrag").first.bounding_box(), page.evaluate(ranges)
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.5 * box["height"], steps=5)
+    page.mouse.move(box["x"] + 0.4 * box["width"], box["y"] + 0.7 * box["height"], steps=5)
+    page.mouse.up()
+    page.mouse.move(1, 1)  # off the chart
+    zoomed, zoom = chart_updates(page), page.evaluate(ranges)
     wait_until(page, lambda: chart_updates(page) > zoomed + 2, 60, "more redraws after zooming")
-    assert page.evaluate("() => document.getElementById('psnr-plot').layout.xaxis.range") == [0.1, 0.3]
-    assert page.evaluate("() => document.getElementById('psnr-plot').layout.yaxis.range") == [5, 25]
-    page.evaluate("() => Plotly.relayout('psnr-plot', {'xaxis.autorange': true, 'yaxis.autorange': true})")  # for the shots
+    assert page.evaluate(ranges) == zoom, "the zoom was lost"
+    assert zoom[0][1] - zoom[0][0] < 0.3 * (unzoomed[0][1] - unzoomed[0][0]), "the drag did not zoom"
+    page.mouse.dblclick(box["x"] + 0.5 * box["width"], box["y"] + 0.5 * box["height"])  # unzoom, for the shots
+    page.mouse.move(1, 1)
     assert page.locator("#recon-2 img").count() == 1, "full batch's reconstruction is missing"
     assert "Running" in page.inner_text("#status-text")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -186,6 +194,72 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
     if DOCS:
         (ROOT / "docs").mkdir(exist_ok=True)
         page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=True)
+
+
+def synthetic_figure(points: int, target: float, title: str = "training seconds") -> dict:
+    """A race chart as the live view sends it: three curves of `points` points each (rising to a plateau
+    at 29 dB, which the fastest reaches in 13 points, so more points leave plotly's autorange as it was),
+    the target line and the diamonds, on an x axis fixed to a 10-s budget."""
+    from demo.views import race_figure
+    from intcore.runs import RunResult
+    from intcore.trainer import Snapshot
+
+    def run(method: str, rate: float) -> RunResult:
+        curve = [Snapshot(method, i + 1, 0.2 * (i + 1), 0.0, min(29.0, 30 - 15 * 0.8 ** (rate * (i + 1))),
+                          0.0, "psnr", 0.2, 0.0) for i in range(points)]
+        return RunResult(method=method, description=method, curve=curve)
+
+    results = {"int": run("int", 1.0), "full": run("full", 0.5), "random": run("random", 0.3)}
+    colors = {"int": "#e4572e", "full": "#2e86ab", "random": "#5b9c3a"}
+    return race_figure(results, colors, "psnr", "dB", target, title, "u", height=290, x_end=10.0)
+
+
+def test_chart_redraws_only_its_curves_when_only_points_move_and_looks_as_plotly_draws_it(browser, served, closing):
+    """Between full plotly redraws the view redraws only the curves' paths and the diamonds (in plotly's
+    own axis scales). What it draws must look like plotly's full redraw of the same figure, and anything
+    more than moving points (a point above the autoranged y axis, a new layout) must get a full redraw."""
+    import io
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    _, url = served
+    page = open_app(browser, url, quick=False)
+    closing.append(page)
+    page.wait_for_function("() => window.Plotly && window.intStudio?.draw?.['psnr-plot']")
+    counts = "() => [intStudio.full?.['psnr-plot'] ?? 0, intStudio.quick?.['psnr-plot'] ?? 0]"
+
+    def draw(figure: dict) -> None:
+        page.evaluate(f"() => intStudio.draw['psnr-plot']({json.dumps(figure)})")
+        page.wait_for_timeout(300)  # plotly's promise settles
+
+    def picture() -> np.ndarray:
+        png = page.locator("#psnr-plot").screenshot()
+        return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.int16)
+
+    draw(synthetic_figure(20, 24.0))
+    assert page.evaluate(counts) == [1, 0]
+    before = picture()
+    draw(synthetic_figure(35, 25.0))  # 15 more points each, the target and two diamonds move
+    assert page.evaluate(counts) == [1, 1], "only points moved: the curves' paths alone should be redrawn"
+    quick = picture()
+    page.evaluate("() => document.getElementById('psnr-plot').dispatchEvent(new PointerEvent('pointerenter'))")
+    page.wait_for_timeout(300)  # the pointer over the chart: a full redraw, so plotly's hover has every point
+    page.evaluate("() => document.getElementById('psnr-plot').dispatchEvent(new PointerEvent('pointerleave'))")
+    assert page.evaluate(counts) == [2, 1]
+    full = picture()
+    differs = lambda a, b: float(np.mean(np.abs(a - b) > 60))  # noqa: E731
+    assert differs(before, quick) > 0.002, "the quick redraw did not change the chart"
+    assert differs(quick, full) < 0.0005, f"the quick redraw differs from plotly's own: {differs(quick, full):.4f}"
+
+    above = synthetic_figure(36, 25.0)
+    above["data"][0]["y"][-1] = 45.0  # above the autoranged y axis
+    draw(above)
+    assert page.evaluate(counts) == [3, 1]
+    assert page.evaluate("() => document.getElementById('psnr-plot')._fullLayout.yaxis.range[1]") > 45
+    draw(synthetic_figure(37, 25.0, title="steps"))  # another layout (the x axis's title)
+    assert page.evaluate(counts) == [4, 1]
 
 
 def test_an_idle_page_does_not_animate_at_60_frames_a_second(browser, served, closing):
