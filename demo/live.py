@@ -11,8 +11,9 @@ Why it is built this way (measured with bench/app_overhead.py and Chromium's tra
   that only the page's own Start event returned, so nobody can read another session's race;
 - the poll's answer is a small JSON message with only what changed (the pictures as PNG data URLs, the
   chart, the status line, the table), and the view's script applies it: `<img src>` swaps (no request
-  per picture), `Plotly.react` on one persistent chart (`uirevision` keeps the user's zoom), plain HTML
-  for the text;
+  per picture), one persistent plotly chart (`uirevision` keeps the user's zoom), plain HTML for the
+  text. A full plotly redraw was half the browser's CPU in a race, so the chart is redrawn in full only
+  when more than its points moved; otherwise the script redraws the curves' SVG paths itself (RACE_JS);
 - `gr.Plot` would rebuild its whole chart for every value; this chart is created once.
 Start, Reset and the view choices are ordinary events whose output is the same kind of message.
 plotly.js comes from the `plotly` Python package's own copy, served by the app: nothing is fetched from
