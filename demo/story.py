@@ -87,7 +87,9 @@ def status_line(job: Any, status: dict[str, Any], max_jobs: int, decimals: int =
     fmt = f"{{:.{decimals}f}}{' ' + unit if unit else ''}"
     results = job.results_view()
     level = equal_time(results)
-    target = status["target"]
+    # The job's own target, not the status's rounded copy: the default target is one sampler's best
+    # quality, and rounded up it is a quality that sampler never reached ("not yet", no saving at the end).
+    target = job.target()
     reached = {m: r.seconds_to(target) for m, r in results.items()} if target is not None else {}
     tracked, full = results.get(job.tracked), results.get("full")
     finished = state in ("done", "stopped")

@@ -306,18 +306,33 @@ def test_status_line_tells_equal_time_leader_first_to_target_and_saving_only_at_
     class FakeJob:
         tracked = "int"
 
+        def __init__(self, target: float) -> None:
+            self._target = target
+
         def results_view(self):
             return results
+
+        def target(self):
+            return self._target
 
     status = {"state": "running", "signal": {"name": "x", "shape": [8, 8]}, "device": "cpu",
               "budget": {"seconds": 10.0}, "unit": "dB", "target": 30.0,
               "samplers": {m: {"train_seconds": r.curve[-1].train_seconds, "step": r.curve[-1].step}
                            for m, r in results.items()}}
-    running = status_line(FakeJob(), status, 2)
+    running = status_line(FakeJob(30.0), status, 2)
     assert "**int** leads" in running and "First to the target 30.00 dB: **int** after 2.0 s, full after 4.0 s" in running
     assert "less training time" not in running  # the headline waits for the end of the race
-    done = status_line(FakeJob(), {**status, "state": "done"}, 2)
+    done = status_line(FakeJob(30.0), {**status, "state": "done"}, 2)
     assert "50% less training time" in done
+
+    # The default target is the lower of int's and full's best. When that is int's best and the status
+    # JSON's 4-decimal copy of it rounds up, int must still count as having reached it.
+    results["int"] = run("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 31.65117)])
+    results["full"] = run("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])
+    rounded = {**status, "state": "done", "target": round(31.65117, 4)}  # 31.6512, above int's best
+    done = status_line(FakeJob(31.65117), rounded, 2)
+    assert "First to the target 31.65 dB: **int** after 3.0 s, full after" in done and "not yet" not in done
+    assert "less training time** than full batch" in done
 
 
 # ---------------------------------------------------------------- the queue
