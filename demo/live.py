@@ -112,15 +112,19 @@ function quick(figure) {
     const cd = g.__data__;
     if (cd && cd[0] && cd[0].trace) groups[cd[0].trace.index] = g;
   });
-  const inside = (axis, v) => !axis.autorange || (v >= Math.min(...axis.range) && v <= Math.max(...axis.range));
+  // a point must lie inside an autoranged axis (else the axis would grow); a fixed or zoomed one clips it
+  const bounds = (axis) => (axis.autorange ? [Math.min(...axis.range), Math.max(...axis.range)]
+                                            : [-Infinity, Infinity]);
+  const [x0, x1] = bounds(xa), [y0, y1] = bounds(ya);
   const edits = [];
   for (let i = 0; i < figure.data.length; i++) {
     const t = figure.data[i];
     if (withoutPoints(t) !== drawn.traces[i] || t.x.length !== t.y.length) return false;
     const px = [], py = [];
     for (let k = 0; k < t.x.length; k++) {
-      if (t.x[k] === null || t.y[k] === null || !inside(xa, t.x[k]) || !inside(ya, t.y[k])) return false;
-      px.push(xa.c2p(t.x[k]).toFixed(2)); py.push(ya.c2p(t.y[k]).toFixed(2));
+      const x = t.x[k], y = t.y[k];
+      if (x === null || y === null || x < x0 || x > x1 || y < y0 || y > y1) return false;
+      px.push(xa.c2p(x).toFixed(2)); py.push(ya.c2p(y).toFixed(2));
     }
     if (!groups[i]) { if (t.x.length === 0) continue; return false; }
     if (t.mode === 'lines') {
@@ -158,7 +162,7 @@ function draw(figure) {
   latest = figure;
   if (!figure) { drawn = null; Plotly.purge(chart); return; }
   if (quick(figure)) COUNT('quick'); else full(figure);
-  book.updates[name] = (book.updates[name] || 0) + 1;
+  COUNT('updates');
   const times = (book.times[name] = book.times[name] || []);
   times.push(performance.now());
   if (times.length > 20000) times.splice(0, 10000);

@@ -1,5 +1,6 @@
 """What several test files share: Gradio set up for tests (or the module skipped), a client for a served
-app, waiting for a condition, a tiny race on the first preset, and a fixed error vector for samplers."""
+app, waiting for a condition, a tiny race on the first preset, a finished run's curve from (seconds,
+quality) points, and a fixed error vector for samplers."""
 from __future__ import annotations
 
 import os
@@ -54,6 +55,19 @@ def tiny_spec(steps: int = 30, seed: int = 0, max_side: int = 16) -> Any:
                    samplers={"int": make_sampler("int"), "full": make_sampler("full")},
                    model=ModelConfig(width=8, hidden_layers=1),
                    config=TrainConfig(steps=steps, lr=1e-3, eval_every=5, seed=seed, device="cpu"))
+
+
+def run_result(method: str, points: list[tuple[float, float]], step_every: int = 10) -> Any:
+    """A RunResult whose curve has one evaluation per (training seconds, quality) point, every
+    `step_every` steps, with the running best as each snapshot's best quality (PSNR, ratio 0.2)."""
+    from intcore.runs import RunResult
+    from intcore.trainer import Snapshot
+
+    best, curve = -float("inf"), []
+    for i, (seconds, quality) in enumerate(points):
+        best = max(best, quality)
+        curve.append(Snapshot(method, step_every * (i + 1), seconds, 0.0, quality, best, "psnr", 0.2, 0.0))
+    return RunResult(method=method, description=method, curve=curve)
 
 
 class Scorer:

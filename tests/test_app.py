@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import PRESET, client_for, need_gradio, tiny_spec, wait_for
+from helpers import PRESET, client_for, need_gradio, run_result, tiny_spec, wait_for
 
 gr, gradio_client = need_gradio()
 
@@ -226,15 +226,9 @@ def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
     import plotly.graph_objects as go
 
     from demo.views import figure_json, race_figure
-    from intcore.runs import RunResult
-    from intcore.trainer import Snapshot
 
-    def run(method: str, points: list[tuple[float, float]]) -> RunResult:
-        curve = [Snapshot(method, 10 * (i + 1), t, 0.0, q, q, "psnr", 0.2, 0.0) for i, (t, q) in enumerate(points)]
-        return RunResult(method=method, description=method, curve=curve)
-
-    results = {"int": run("int", [(1.0, 20.0), (2.0, 30.0), (3.0, float("inf"))]),
-               "full": run("full", [(2.0, 18.0), (4.0, 26.0)])}
+    results = {"int": run_result("int", [(1.0, 20.0), (2.0, 30.0), (3.0, float("inf"))]),
+               "full": run_result("full", [(2.0, 18.0), (4.0, 26.0)])}
     spec = json.loads(figure_json(race_figure(results, {"int": "#e4572e", "full": "#2e86ab"}, "psnr", "dB", 25.0,
                                               "training seconds", "r1")))
     fig = go.Figure(spec)  # raises on any property plotly does not know
@@ -256,23 +250,18 @@ def test_race_chart_spans_a_known_budget_so_a_growing_race_moves_only_points():
 
     from demo.live import budget_end
     from demo.views import race_figure
-    from intcore.runs import RunResult
-    from intcore.trainer import Snapshot
 
-    def run(points: list[tuple[float, float]]) -> RunResult:
-        curve = [Snapshot("int", 10 * (i + 1), t, 0.0, q, q, "psnr", 0.2, 0.0) for i, (t, q) in enumerate(points)]
-        return RunResult(method="int", description="int", curve=curve)
+    def chart(points: list[tuple[float, float]], x_axis: str = "training seconds", x_end: float | None = 10.0):
+        return race_figure({"int": run_result("int", points)}, {"int": "r"}, "psnr", "dB", 22.0, x_axis, "r",
+                           x_end=x_end)
 
-    early = race_figure({"int": run([(1.0, 20.0), (2.0, 24.0)])}, {"int": "r"}, "psnr", "dB", 22.0,
-                        "training seconds", "r", x_end=10.0)
-    later = race_figure({"int": run([(1.0, 20.0), (2.0, 24.0), (3.0, 25.0)])}, {"int": "r"}, "psnr", "dB", 22.0,
-                        "training seconds", "r", x_end=10.0)
+    early = chart([(1.0, 20.0), (2.0, 24.0)])
+    later = chart([(1.0, 20.0), (2.0, 24.0), (3.0, 25.0)])
     assert early["layout"] == later["layout"] and early["layout"]["xaxis"]["range"] == [0.0, 10.1]
     assert early["data"][1]["x"] == later["data"][1]["x"] == [0.0, 10.1]  # the target line
-    past = race_figure({"int": run([(1.0, 20.0), (12.0, 25.0)])}, {"int": "r"}, "psnr", "dB", 22.0,
-                       "training seconds", "r", x_end=10.0)
+    past = chart([(1.0, 20.0), (12.0, 25.0)])
     assert past["layout"]["xaxis"]["range"] == [0.0, 12.0]  # a curve past the budget stays in view
-    unknown = race_figure({"int": run([(1.0, 20.0), (2.0, 24.0)])}, {"int": "r"}, "psnr", "dB", 22.0, "steps", "r")
+    unknown = chart([(1.0, 20.0), (2.0, 24.0)], "steps", None)
     assert "range" not in unknown["layout"]["xaxis"]  # autorange
 
     def FakeJob(seconds, steps):  # noqa: N802 (reads like the class it stands for)
@@ -286,18 +275,10 @@ def test_race_chart_spans_a_known_budget_so_a_growing_race_moves_only_points():
 
 def test_status_line_tells_equal_time_leader_first_to_target_and_saving_only_at_the_end():
     from demo.story import equal_time, saving_range, status_line
-    from intcore.runs import RunResult
-    from intcore.trainer import Snapshot
 
-    def run(method, points):
-        best, curve = -1.0, []
-        for i, (t, q) in enumerate(points):
-            best = max(best, q)
-            curve.append(Snapshot(method, 10 * (i + 1), t, 0.0, q, best, "psnr", 0.2, 0.0))
-        return RunResult(method, method, curve)
 
-    results = {"int": run("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 33.0)]),
-               "full": run("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])}
+    results = {"int": run_result("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 33.0)]),
+               "full": run_result("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])}
     t, best = equal_time(results)
     assert t == 3.0 and best == {"int": 33.0, "full": 20.0}  # full at 3 s: only its 2-s evaluation counts
     saving, low, high = saving_range(results["int"], results["full"], 30.0)
@@ -327,8 +308,8 @@ def test_status_line_tells_equal_time_leader_first_to_target_and_saving_only_at_
 
     # The default target is the lower of int's and full's best. When that is int's best and the status
     # JSON's 4-decimal copy of it rounds up, int must still count as having reached it.
-    results["int"] = run("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 31.65117)])
-    results["full"] = run("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])
+    results["int"] = run_result("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 31.65117)])
+    results["full"] = run_result("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])
     rounded = {**status, "state": "done", "target": round(31.65117, 4)}  # 31.6512, above int's best
     done = status_line(FakeJob(31.65117), rounded, 2)
     assert "First to the target 31.65 dB: **int** after 3.0 s, full after" in done and "not yet" not in done

@@ -201,13 +201,11 @@ def synthetic_figure(points: int, target: float, title: str = "training seconds"
     at 29 dB, which the fastest reaches in 13 points, so more points leave plotly's autorange as it was),
     the target line and the diamonds, on an x axis fixed to a 10-s budget."""
     from demo.views import race_figure
-    from intcore.runs import RunResult
-    from intcore.trainer import Snapshot
+    from helpers import run_result
 
-    def run(method: str, rate: float) -> RunResult:
-        curve = [Snapshot(method, i + 1, 0.2 * (i + 1), 0.0, min(29.0, 30 - 15 * 0.8 ** (rate * (i + 1))),
-                          0.0, "psnr", 0.2, 0.0) for i in range(points)]
-        return RunResult(method=method, description=method, curve=curve)
+    def run(method: str, rate: float):
+        return run_result(method, [(0.2 * (i + 1), min(29.0, 30 - 15 * 0.8 ** (rate * (i + 1))))
+                                   for i in range(points)], step_every=1)
 
     results = {"int": run("int", 1.0), "full": run("full", 0.5), "random": run("random", 0.3)}
     colors = {"int": "#e4572e", "full": "#2e86ab", "random": "#5b9c3a"}

@@ -146,6 +146,14 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+def wait_until_listening(proc: subprocess.Popen, port: int, every: float, timeout: float = 240) -> None:
+    """Until `proc` listens on `port` (or `timeout` passes), checking every `every` seconds that it still runs."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not listening_addresses(port):
+        assert proc.poll() is None, proc.stdout.read()
+        time.sleep(every)
+
+
 def start_demo(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
     """`python -m demo` on a free local port, its TMPDIR a fresh folder (where it makes its sessions'
     folder and its upload cache): (process, port, that folder)."""
@@ -165,10 +173,7 @@ def start_demo(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
 def test_python_m_demo_listens_on_this_machine_only_opens_no_link_and_leaves_no_files(tmp_path):
     proc, port, temp = start_demo(tmp_path)
     try:
-        end = time.monotonic() + 240
-        while time.monotonic() < end and not listening_addresses(port):
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.5)
+        wait_until_listening(proc, port, every=0.5)
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
         assert httpx.get(f"http://127.0.0.1:{port}/config", timeout=30).status_code == 200
         made = sorted(p.name.rsplit("-", 1)[0] for p in temp.iterdir() if p.name.startswith("int-studio"))
@@ -190,10 +195,7 @@ def test_sigterm_while_the_server_is_still_starting_also_exits_cleanly(tmp_path)
     server exits 0 and leaves no folder (it used to die of the KeyboardInterrupt with status -2)."""
     proc, port, temp = start_demo(tmp_path)
     try:
-        end = time.monotonic() + 240
-        while time.monotonic() < end and not listening_addresses(port):
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.01)
+        wait_until_listening(proc, port, every=0.01)
     finally:
         proc.terminate()
         output = proc.communicate(timeout=60)[0]
