@@ -3,8 +3,8 @@ with one kind of update withheld in the page (the chart's redraws, the pictures)
 
     python bench/live_view_parts.py [--seconds 10] [--chromium /usr/bin/chromium]
 
-The app is launched in this process with the image tab's defaults; one headless Chromium page starts a
-race and, window by window, replaces plotly's redraw functions or the pictures' `src` updates by no-ops
+The app is launched in this process with the image tab's defaults; one headless Chromium page is measured
+idle first, then starts a race and, window by window, replaces plotly's redraw functions or the pictures' `src` updates by no-ops
 (the poll, the status line and the table go on as usual). Prints one line per window: Chromium's CPU
 (all its processes, from /proc) and the page's polls per second. Linux only; needs the app and test extras.
 """
@@ -36,6 +36,16 @@ WINDOWS = [("everything", RESTORE), ("no chart", RESTORE + NO_CHART), ("everythi
            ("everything", RESTORE)]
 
 
+def measure(page, name: str, seconds: float) -> None:
+    """One window: Chromium's CPU (cores) and the page's polls per second over `seconds`."""
+    polls = "() => window.intStudio?.polls ?? 0"
+    polls0, cpu0, t0 = page.evaluate(polls), chromium_cpu_seconds(), time.monotonic()
+    page.wait_for_timeout(seconds * 1000)
+    polls1, cpu1, t1 = page.evaluate(polls), chromium_cpu_seconds(), time.monotonic()
+    print(f"{name:<24} Chromium {cpu_between(cpu0, cpu1) / (t1 - t0):.3f} cores, "
+          f"{(polls1 - polls0) / (t1 - t0):.2f} polls/s, load {os.getloadavg()[0]:.2f}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=float, default=10.0, help="length of each window (default 10)")
@@ -59,17 +69,14 @@ def main(argv: list[str] | None = None) -> int:
             page.locator("#amount input[type=number]").press("Tab")
             page.click("#settings button")
             page.wait_for_timeout(1000)
+            measure(page, "no race yet (idle page)", args.seconds)
             page.click("#start")
             page.mouse.move(1, 1)
             page.wait_for_timeout(3000)  # past the first seconds, when the chart's axes still grow
             page.evaluate(f"() => {{ {KEEP} }}")
             for name, script in WINDOWS:
                 page.evaluate(f"() => {{ {script} }}")
-                polls0, cpu0, t0 = page.evaluate("() => window.intStudio.polls"), chromium_cpu_seconds(), time.monotonic()
-                page.wait_for_timeout(args.seconds * 1000)
-                polls1, cpu1, t1 = page.evaluate("() => window.intStudio.polls"), chromium_cpu_seconds(), time.monotonic()
-                print(f"{name:<24} Chromium {cpu_between(cpu0, cpu1) / (t1 - t0):.3f} cores, "
-                      f"{(polls1 - polls0) / (t1 - t0):.2f} polls/s, load {os.getloadavg()[0]:.2f}", flush=True)
+                measure(page, name, args.seconds)
             browser.close()
     finally:
         app.close()
