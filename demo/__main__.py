@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     uploads, delete_uploads = upload_cache(args.upload_dir)
 
-    from .app import build_app, launch
+    from .ui.app import build_app, launch
 
     try:
         app = build_app(device=args.device, max_jobs=args.max_jobs, workdir=args.workdir)

@@ -146,15 +146,23 @@ def race(
     """
     trainers = {name: Trainer(signal, s, model=model, config=config, method=name) for name, s in samplers.items()}
     results = {name: RunResult(method=name, description=s.describe()) for name, s in samplers.items()}
-    for snap in interleave(trainers.values()):
+    for snap in race_snapshots(trainers, target):
         if on_snapshot is not None:
             on_snapshot(snap)
         if not (snap.done and keep_final_reconstruction):
             snap.reconstruction = None
         results[snap.method].curve.append(snap)
+    return results
+
+
+def race_snapshots(trainers: dict[str, Trainer], target: float | None = None) -> Iterator[Snapshot]:
+    """The race rule on trainers already made (method -> Trainer, each with its own stop event): they
+    advance interleaved (`interleave`), and with `target` each one stops as soon as its quality reaches
+    it. `race` is this plus the results; the app runs it in a thread of its own, with pause and step mode."""
+    for snap in interleave(trainers.values()):
+        yield snap
         if target is not None and snap.quality >= target:
             trainers[snap.method].stop()
-    return results
 
 
 def interleave(trainers: Iterable[Trainer]) -> Iterator[Snapshot]:

@@ -17,7 +17,7 @@ torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app launched on a free local port, one per test module (fresh sessions): (app, url)."""
-    from demo.app import build_app, launch_in_background
+    from demo.ui.app import build_app, launch_in_background
 
     app = build_app(device="cpu", max_jobs=2, workdir=tmp_path_factory.mktemp("sessions"))
     url = launch_in_background(app)

@@ -42,19 +42,17 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, every: float =
     return bool(condition())
 
 
-def tiny_spec(steps: int = 30, seed: int = 0, max_side: int = 16) -> Any:
-    """A JobSpec racing INT against full batch on the preset at `max_side` px with a 1 × 8 SIREN on CPU:
-    a few seconds at most on a 2-core machine."""
-    from demo.session import JobSpec
-    from intcore.models import ModelConfig
-    from intcore.modalities import load_signal
-    from intcore.samplers import make_sampler
-    from intcore.trainer import TrainConfig
+def tiny_race(steps: int = 30, seed: int = 0, max_side: int = 16, samplers: tuple[str, ...] = ("int", "full"),
+              path: Path = PRESET, device: str = "cpu", **settings: Any) -> Any:
+    """A Race of INT against full batch on the preset at `max_side` px with a 1 × 8 SIREN on CPU: a few
+    seconds at most on a 2-core machine. `settings`: more of the library's settings by name."""
+    from demo.server.race import Race
+    from intcore.spec import make_spec
 
-    return JobSpec(signal=load_signal(PRESET, max_side=max_side),
-                   samplers={"int": make_sampler("int"), "full": make_sampler("full")},
-                   model=ModelConfig(width=8, hidden_layers=1),
-                   config=TrainConfig(steps=steps, lr=1e-3, eval_every=5, seed=seed, device="cpu"))
+    options = {"max_side": max_side} if path.suffix == ".png" else {}
+    run = make_spec(path, device=device, samplers=list(samplers), steps=steps, lr=1e-3, eval_every=5, seed=seed,
+                    width=8, hidden_layers=1, **{**options, **settings})
+    return Race(run, run.load_signal())
 
 
 def run_result(method: str, points: list[tuple[float, float]], step_every: int = 10) -> Any:

@@ -12,17 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from helpers import PRESET, client_for, need_gradio, run_result, tiny_spec, wait_for
+from helpers import PRESET, client_for, need_gradio, run_result, tiny_race, wait_for
 
 gr, gradio_client = need_gradio()
 
-from demo.session import SessionTable  # noqa: E402
+from demo.server.sessions import SessionTable  # noqa: E402
 
-TINY = dict(
-    sampler_1="int", sampler_2="full", sampler_3="random", sampler_4="none", ratio=0.2, schedule="default",
-    interval="default", budget="steps", amount=4000, lr=1e-3, width=16, depth=2, w0=30, seed=0, eval_every=5,
-    size=24, target=0,
-)
+TINY = dict(samplers="int,full,random", ratio=0.2, steps=4000, lr=1e-3, width=16, hidden_layers=2, first_w0=30,
+            seed=0, eval_every=5, max_side=24)
+"""a tiny race by the library's setting names (the compare endpoint's keywords)"""
 
 
 def statuses_of(job) -> list[dict]:
@@ -63,8 +61,8 @@ def test_compare_streams_rising_steps_then_stops(served):
             assert last["samplers"][name]["psnr"] is not None and last["samplers"][name]["best_psnr"] is not None
         assert last["state"] in ("running", "paused")
         session = app.session_table.get(app.session_table.key(client.session_hash, "image"))
-        assert session is not None and session.job is not None
-        thread = session.job.thread
+        assert session is not None and session.race is not None
+        thread = session.race.thread
         assert thread is not None and thread.is_alive()
 
         client.predict(api_name="/stop")
@@ -83,10 +81,10 @@ def test_two_or_four_columns_race(served):
     _, url = served
     client = client_for(url)
     try:
-        two = {**TINY, "amount": 10, "sampler_3": "none"}
+        two = {**TINY, "steps": 10, "samplers": "int,full"}
         status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **two, api_name="/compare")
         assert list(status["samplers"]) == ["int", "full"]
-        four = {**TINY, "amount": 10, "sampler_4": "int-progressive"}
+        four = {**TINY, "steps": 10, "samplers": "int,full,random,int-progressive"}
         status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **four, api_name="/compare")
         assert list(status["samplers"]) == ["int", "full", "random", "int-progressive"]
         assert all(r["step"] == 10 for r in status["samplers"].values())
@@ -98,7 +96,7 @@ def test_seconds_budget_is_training_time_per_sampler(served):
     _, url = served
     client = client_for(url)
     try:
-        settings = {**TINY, "budget": "seconds", "amount": 1.0}
+        settings = {**TINY, "steps": None, "seconds": 1.0}
         status, files = client.predict(picture=gradio_client.handle_file(str(PRESET)), **settings, api_name="/compare")
         assert status["budget"] == {"seconds": 1.0}
         for name, run in status["samplers"].items():
@@ -124,7 +122,7 @@ def test_corrupt_upload_warns_keeps_the_notice_and_app_keeps_working(served, tmp
         _picture, notice = client.predict(gradio_client.handle_file(str(bad)), 24, api_name="/upload")
         assert "could not be read" in notice
         assert "Working size" in notice, "the working-size note of the kept choice disappeared"
-        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "amount": 30},
+        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "steps": 30},
                                    api_name="/compare")
         assert status["state"] == "done"
         assert all(r["step"] == 30 for r in status["samplers"].values())
@@ -137,11 +135,17 @@ def test_bad_settings_are_an_error_not_a_crash(served):
     client = client_for(url)
     try:
         with pytest.raises(Exception, match="different samplers"):
-            client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "sampler_2": "int"},
+            client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "samplers": "int,int"},
                            api_name="/compare")
-        with pytest.raises(Exception, match="Pick 2 to 4"):
-            client.predict(picture=gradio_client.handle_file(str(PRESET)),
-                           **{**TINY, "sampler_2": "none", "sampler_3": "none"}, api_name="/compare")
+        with pytest.raises(Exception, match="pick 2 to 4"):
+            client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "samplers": "int"},
+                           api_name="/compare")
+        with pytest.raises(Exception, match="hidden_layers"):  # named by the library's name for it
+            client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "hidden_layers": 0},
+                           api_name="/compare")
+        with pytest.raises(Exception, match="steps or seconds"):
+            client.predict(picture=gradio_client.handle_file(str(PRESET)), **{**TINY, "seconds": 5},
+                           api_name="/compare")
     finally:
         client.close()
 
@@ -152,7 +156,7 @@ def test_closing_the_session_stops_its_job(served):
     job = client.submit(picture=gradio_client.handle_file(str(PRESET)), **TINY, api_name="/compare")
     assert stream_statuses(job, want=1), "no live update"
     key = app.session_table.key(client.session_hash, "image")
-    thread = app.session_table.get(key).job.thread
+    thread = app.session_table.get(key).race.thread
     client.close()  # like closing the tab: the heartbeat ends and the app's unload handler runs
     assert wait_for(lambda: not thread.is_alive(), timeout=20), "the job kept training after its session closed"
     assert wait_for(lambda: app.session_table.get(key) is None, timeout=10)
@@ -160,13 +164,13 @@ def test_closing_the_session_stops_its_job(served):
 
 def test_a_chosen_signal_is_loaded_once_and_reused_by_start(served):
     app, _ = served
-    tab = app.comparison_tabs["image"]
+    tab = app.race_tabs["image"]
     session = app.session_table.session(app.session_table.key("load-once", "image"))
-    first = tab.load(session, str(PRESET), 24)
-    assert tab.load(session, str(PRESET), 24) is first
-    spec = tab.make_spec(session, str(PRESET), TINY)
-    assert spec.signal is first, "Start loaded the file again"
-    assert tab.load(session, str(PRESET), 32) is not first  # another working size is another signal
+    first = tab.load(session, str(PRESET), {"max_side": 24})
+    assert tab.load(session, str(PRESET), {"max_side": 24}) is first
+    race = tab.make_race(session, str(PRESET), TINY)
+    assert race.signal is first, "Start loaded the file again"
+    assert tab.load(session, str(PRESET), {"max_side": 32}) is not first  # another working size is another signal
     app.session_table.close(session.key)
 
 
@@ -177,12 +181,12 @@ def test_live_view_returns_what_changed_by_name(served):
     """What Start sends (the view's message, by component, with the token the page polls with), what a
     poll returns (only what changed; "" when nothing did), and that a token reads only its own race."""
     app, _ = served
-    live = app.comparison_tabs["image"].live
+    live = app.race_tabs["image"].live
     table = app.session_table
     session = table.session(table.key("live-view-test", "image"))
-    job = table.submit(session.key, tiny_spec(steps=20))
+    job = table.submit(session.key, tiny_race(steps=20))
     started = live.started(session, job)
-    assert set(started) == {live.view, live.pause, live.downloads, live.status_json}
+    assert set(started) == {live.view, live.pause, live.downloads}
     first = json.loads(started[live.view])
     token = first["token"]
     assert isinstance(token, str) and len(token) >= 16
@@ -194,6 +198,8 @@ def test_live_view_returns_what_changed_by_name(served):
     message = json.loads(answer) if answer else first
     assert message["seq"] >= first["seq"]
     assert message["finished"] and "Done" in message["status"] and "<table>" in message["table"]
+    status = json.loads(message["json"])  # the status JSON as the API returns it, shown on the page
+    assert status["state"] == "done" and all(r["step"] == 20 for r in status["samplers"].values())
     assert [t["name"].split(" ")[0] for t in message["chart"]["data"][:2]] == ["int", "full"]
     assert message["chart"]["layout"]["uirevision"].startswith(job.id)  # the user's zoom survives refreshes
     urls = [u for c in message["columns"] for u in c.get("panels", {}).values() if u]
@@ -225,12 +231,12 @@ def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
     accept it, and it must show each sampler's curve, the target line and where each curve reached it."""
     import plotly.graph_objects as go
 
-    from demo.views import figure_json, race_figure
+    from demo.drawing.chart import race_figure
 
     results = {"int": run_result("int", [(1.0, 20.0), (2.0, 30.0), (3.0, float("inf"))]),
                "full": run_result("full", [(2.0, 18.0), (4.0, 26.0)])}
-    spec = json.loads(figure_json(race_figure(results, {"int": "#e4572e", "full": "#2e86ab"}, "psnr", "dB", 25.0,
-                                              "training seconds", "r1")))
+    spec = json.loads(json.dumps(race_figure(results, {"int": "#e4572e", "full": "#2e86ab"}, "psnr", "dB", 25.0,
+                                             "training seconds", "r1"), allow_nan=False))
     fig = go.Figure(spec)  # raises on any property plotly does not know
     curves = {t.name.split(" ")[0]: t for t in fig.data if t.mode == "lines" and t.name != "target"}
     assert list(curves["int"].y) == [20.0, 30.0, 99.0]  # a perfect fit's infinite PSNR is drawn at the top
@@ -248,8 +254,8 @@ def test_race_chart_spans_a_known_budget_so_a_growing_race_moves_only_points():
     redraws only the curves' paths)."""
     from types import SimpleNamespace
 
-    from demo.live import budget_end
-    from demo.views import race_figure
+    from demo.drawing.chart import race_figure
+    from demo.ui.live import budget_end
 
     def chart(points: list[tuple[float, float]], x_axis: str = "training seconds", x_end: float | None = 10.0):
         return race_figure({"int": run_result("int", points)}, {"int": "r"}, "psnr", "dB", 22.0, x_axis, "r",
@@ -264,56 +270,71 @@ def test_race_chart_spans_a_known_budget_so_a_growing_race_moves_only_points():
     unknown = chart([(1.0, 20.0), (2.0, 24.0)], "steps", None)
     assert "range" not in unknown["layout"]["xaxis"]  # autorange
 
-    def FakeJob(seconds, steps):  # noqa: N802 (reads like the class it stands for)
-        return SimpleNamespace(spec=SimpleNamespace(config=SimpleNamespace(seconds=seconds, steps=steps)))
+    def FakeRace(seconds, steps):  # noqa: N802 (reads like the class it stands for)
+        return SimpleNamespace(config=SimpleNamespace(seconds=seconds, steps=steps))
 
-    assert budget_end(FakeJob(20.0, 300), "training seconds") == 20.0
-    assert budget_end(FakeJob(20.0, 300), "steps") is None  # how many steps fit in 20 s is not known
-    assert budget_end(FakeJob(None, 300), "steps") == 300.0
-    assert budget_end(FakeJob(None, 300), "training seconds") is None
-
-
-def test_status_line_tells_equal_time_leader_first_to_target_and_saving_only_at_the_end():
-    from demo.story import equal_time, saving_range, status_line
+    assert budget_end(FakeRace(20.0, 300), "training seconds") == 20.0
+    assert budget_end(FakeRace(20.0, 300), "steps") is None  # how many steps fit in 20 s is not known
+    assert budget_end(FakeRace(None, 300), "steps") == 300.0
+    assert budget_end(FakeRace(None, 300), "training seconds") is None
 
 
-    results = {"int": run_result("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 33.0)]),
-               "full": run_result("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])}
-    t, best = equal_time(results)
-    assert t == 3.0 and best == {"int": 33.0, "full": 20.0}  # full at 3 s: only its 2-s evaluation counts
-    saving, low, high = saving_range(results["int"], results["full"], 30.0)
-    assert saving == pytest.approx(0.5) and low < saving < high
+def test_status_line_says_where_the_race_stands_and_the_librarys_verdict():
+    from demo.drawing.story import status_line, turns_sentence
 
-    class FakeJob:
-        tracked = "int"
+    status = {"state": "running", "signal": {"name": "x", "shape": [8, 8], "modality": "image"}, "device": "cpu",
+              "budget": {"seconds": 10.0}, "queue_position": None,
+              "samplers": {"int": {"train_seconds": 3.2, "step": 40}, "full": {"train_seconds": 2.9, "step": 10}}}
+    line = status_line(status, "at equal training time (2.9 s) int leads with 30.00 dB (full 28.00)", 2)
+    # the race's progress is the column that trained least: no column looks further along than the race
+    assert line.startswith("**Running** · x (8×8 px) on cpu · training time 2.9 of 10 s each")
+    assert "At equal training time (2.9 s) int leads" in line
+    assert "take at least 20 s of wall time" in turns_sentence(2, status["budget"])
+    queued = status_line({**status, "state": "queued", "queue_position": 2}, None, 2)
+    assert "number 2 in line" in queued
 
-        def __init__(self, target: float) -> None:
-            self._target = target
 
-        def results_view(self):
-            return results
+def test_race_judges_with_the_library_and_keeps_an_untyped_target_until_the_end(tmp_path):
+    """The headline, the table's savings and the status come from intcore.verdict.judge; a race without a
+    typed target has none while it runs (the chart draws no target line) and the library's default one
+    (intcore.runs.default_target) once it has ended; a typed target is there from Start and never moves."""
+    from intcore.runs import default_target
+    from intcore.verdict import judge
 
-        def target(self):
-            return self._target
+    table = SessionTable(max_jobs=1, root=tmp_path)
+    try:
+        race = table.submit("a/image", tiny_race(steps=20, samplers=("int", "full", "random")))
+        assert wait_for(lambda: race.version >= 3, 60)
+        if not race.finished:
+            assert race.target() is None and race.status()["target"] is None
+        assert race.wait(60)
+        results = race.results_view()
+        assert race.target() == default_target(results)
+        status = race.status()
+        expected = judge(results, race.target())
+        assert status["verdict"]["text"] == expected.headline()
+        assert status["samplers"]["int"]["time_saving_vs_full"] == expected.saving_vs_full["int"]
+        assert status["samplers"]["int"]["time_saving_vs_random"] == expected.saving_vs_random["int"]
 
-    status = {"state": "running", "signal": {"name": "x", "shape": [8, 8]}, "device": "cpu",
-              "budget": {"seconds": 10.0}, "unit": "dB", "target": 30.0,
-              "samplers": {m: {"train_seconds": r.curve[-1].train_seconds, "step": r.curve[-1].step}
-                           for m, r in results.items()}}
-    running = status_line(FakeJob(30.0), status, 2)
-    assert "**int** leads" in running and "First to the target 30.00 dB: **int** after 2.0 s, full after 4.0 s" in running
-    assert "less training time" not in running  # the headline waits for the end of the race
-    done = status_line(FakeJob(30.0), {**status, "state": "done"}, 2)
-    assert "50% less training time" in done
+        typed = table.submit("b/image", tiny_race(steps=400, samplers=("int", "full"), target=99.0))
+        assert typed.target() == 99.0 and typed.status()["target"] == 99.0 and typed.status()["target_typed"]
+        typed.stop()
+        assert typed.wait(60) and typed.target() == 99.0  # never moves
+    finally:
+        table.shutdown()
 
-    # The default target is the lower of int's and full's best. When that is int's best and the status
-    # JSON's 4-decimal copy of it rounds up, int must still count as having reached it.
-    results["int"] = run_result("int", [(1.0, 22.0), (2.0, 30.0), (3.0, 31.65117)])
-    results["full"] = run_result("full", [(2.0, 20.0), (4.0, 30.0), (6.0, 32.0)])
-    rounded = {**status, "state": "done", "target": round(31.65117, 4)}  # 31.6512, above int's best
-    done = status_line(FakeJob(31.65117), rounded, 2)
-    assert "First to the target 31.65 dB: **int** after 3.0 s, full after" in done and "not yet" not in done
-    assert "less training time** than full batch" in done
+
+def test_a_typed_target_stops_each_column_that_reaches_it_as_the_library_does(tmp_path):
+    """The app's race runs intcore.runs.race_snapshots: a column that reaches a typed target stops there."""
+    table = SessionTable(max_jobs=1, root=tmp_path)
+    try:
+        race = table.submit("a/image", tiny_race(steps=2000, samplers=("int", "full"), target=12.0))
+        assert race.wait(120) and race.state == "done"
+        for method, result in race.results_view().items():
+            assert result.final.quality >= 12.0, method
+            assert result.final.step < 2000, f"{method} trained on past the target"
+    finally:
+        table.shutdown()
 
 
 # ---------------------------------------------------------------- the queue
@@ -322,10 +343,10 @@ def test_status_line_tells_equal_time_leader_first_to_target_and_saving_only_at_
 def test_queue_runs_at_most_max_jobs_and_reports_positions(tmp_path):
     table = SessionTable(max_jobs=1, root=tmp_path)
     try:
-        first = table.submit("a/image", tiny_spec(steps=400))
+        first = table.submit("a/image", tiny_race(steps=400))
         first.pause_event.set()  # hold the only slot while the others queue
-        second = table.submit("b/image", tiny_spec(steps=10))
-        third = table.submit("c/image", tiny_spec(steps=10))
+        second = table.submit("b/image", tiny_race(steps=10))
+        third = table.submit("c/image", tiny_race(steps=10))
         assert [j.state for j in (first, second, third)] == ["paused", "queued", "queued"]
         assert (table.queue_position(second), table.queue_position(third)) == (1, 2)
         assert second.status(table.queue_position(second))["queue_position"] == 1
@@ -343,7 +364,7 @@ def test_two_jobs_submitted_together_both_run_and_finish(tmp_path):
     table = SessionTable(max_jobs=2, root=tmp_path)
     jobs: dict[str, object] = {}
     try:
-        threads = [threading.Thread(target=lambda k=k: jobs.__setitem__(k, table.submit(f"{k}/image", tiny_spec(20))))
+        threads = [threading.Thread(target=lambda k=k: jobs.__setitem__(k, table.submit(f"{k}/image", tiny_race(20))))
                    for k in ("a", "b")]
         for t in threads:
             t.start()

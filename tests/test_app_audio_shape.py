@@ -14,7 +14,7 @@ from helpers import ROOT, client_for, need_gradio
 
 gr, gradio_client, *_ = need_gradio("soundfile", "trimesh", "igl")
 
-from demo.media import KEEP, Media  # noqa: E402
+from demo.server.media import KEEP, Media  # noqa: E402
 from demo.tabs.audio import AudioCanvas, AudioTab  # noqa: E402
 from demo.tabs.shape import ShapeCanvas, ShapeTab  # noqa: E402
 from intcore.modalities import get_modality, load_signal  # noqa: E402
@@ -22,10 +22,7 @@ from intcore.trainer import Snapshot  # noqa: E402
 
 CLIP = ROOT / "assets" / "audio" / "melody.wav"
 MESH = ROOT / "assets" / "shapes" / "mug.obj"
-TINY = dict(
-    sampler_1="int", sampler_2="full", sampler_3="random", sampler_4="none", ratio=0.2, schedule="default",
-    interval="default", budget="steps", amount=60, lr=1e-3, width=16, depth=2, seed=0, eval_every=5, target=0,
-)
+TINY = dict(samplers="int,full,random", ratio=0.2, steps=60, lr=1e-3, width=16, hidden_layers=2, seed=0, eval_every=5)
 
 
 def snapshot(signal, selected, reconstruction, done=False) -> Snapshot:
@@ -111,7 +108,7 @@ def run_to_end(url: str, api: str, **settings) -> tuple[dict, list[str]]:
 def test_audio_tab_races_three_samplers(served) -> None:
     _, url = served
     status, files = run_to_end(url, "/audio-compare", picture=gradio_client.handle_file(str(CLIP)),
-                               w0=3000, size=0.1, **TINY)
+                               first_w0=3000, max_seconds=0.1, **TINY)
     assert status["metric"] == "psnr" and set(status["samplers"]) == {"int", "full", "random"}
     assert all(r["step"] == 60 for r in status["samplers"].values())
     assert {f"melody-{m}.wav" for m in ("int", "full", "random")} <= set(files)
@@ -120,7 +117,7 @@ def test_audio_tab_races_three_samplers(served) -> None:
 def test_shape_tab_races_three_samplers(served) -> None:
     _, url = served
     status, files = run_to_end(url, "/shape-compare", picture=gradio_client.handle_file(str(MESH)),
-                               w0=30, size=8, **TINY)
+                               first_w0=30, grid=8, **TINY)
     assert status["metric"] == "iou" and set(status["samplers"]) == {"int", "full", "random"}
     assert all(0 <= r["iou"] <= 1 for r in status["samplers"].values())
     assert {f"mug-{m}.glb" for m in ("int", "full", "random")} <= set(files)

@@ -10,7 +10,7 @@ pytest.importorskip("gradio")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from demo.app import build_app
+    from demo.ui.app import build_app
 
     built = build_app(device="cpu", max_jobs=1, workdir=tmp_path_factory.mktemp("sessions"))
     yield built
@@ -20,11 +20,12 @@ def app(tmp_path_factory):
 def test_column_pickers_offer_only_samplers_that_apply(app):
     from intcore.samplers import SAMPLERS
 
-    for modality, tab in app.comparison_tabs.items():
-        choices = {value for _, value in tab.settings["sampler_1"].choices}
-        assert choices - {"none"} == {n for n in SAMPLERS.names() if SAMPLERS[n].applies_to(modality)}
-    assert "edge" in {v for _, v in app.comparison_tabs["image"].settings["sampler_1"].choices}
-    assert "edge" not in {v for _, v in app.comparison_tabs["audio"].settings["sampler_1"].choices}
+    for modality, tab in app.race_tabs.items():
+        for column in tab.controls.columns:
+            choices = {value for _, value in column["sampler"].choices}
+            assert choices - {"none"} == {n for n in SAMPLERS.names() if SAMPLERS[n].applies_to(modality)}
+    assert "edge" in {v for _, v in app.race_tabs["image"].controls.columns[0]["sampler"].choices}
+    assert "edge" not in {v for _, v in app.race_tabs["audio"].controls.columns[0]["sampler"].choices}
 
 
 def test_a_stereo_clip_says_it_was_mixed_down_once(app, tmp_path):
@@ -33,6 +34,6 @@ def test_a_stereo_clip_says_it_was_mixed_down_once(app, tmp_path):
     t = np.linspace(0, 1, 8000, endpoint=False)
     path = tmp_path / "stereo.wav"
     sf.write(path, np.stack([np.sin(2 * np.pi * 220 * t), np.sin(2 * np.pi * 330 * t)], axis=1) * 0.5, 8000)
-    tab = app.comparison_tabs["audio"].tab
+    tab = app.race_tabs["audio"].tab
     notices = tab.notices(load_signal(path, "audio", max_seconds=1.0))
     assert sum("mono" in n or "mixed" in n for n in notices) == 1, notices

@@ -200,7 +200,7 @@ def synthetic_figure(points: int, target: float, title: str = "training seconds"
     """A race chart as the live view sends it: three curves of `points` points each (rising to a plateau
     at 29 dB, which the fastest reaches in 13 points, so more points leave plotly's autorange as it was),
     the target line and the diamonds, on an x axis fixed to a 10-s budget."""
-    from demo.views import race_figure
+    from demo.drawing.chart import race_figure
     from helpers import run_result
 
     def run(method: str, rate: float):

@@ -23,9 +23,8 @@ from intcore.modalities import modality_for_path  # noqa: E402
 
 SIZE = {"image": 64, "audio": 1.0, "shape": 8}
 """the working-size setting sent with each upload (the tab's max side, max seconds or grid)"""
-RACE = dict(picture=None, sampler_1="int", sampler_2="full", sampler_3="none", sampler_4="none", ratio=0.2,
-            schedule="default", interval="default", budget="steps", amount=100_000, lr=1e-3, width=8, depth=1,
-            w0=30, seed=0, eval_every=2, size=16, target=0)
+RACE = dict(picture=None, samplers="int,full", steps=100_000, lr=1e-3, width=8, hidden_layers=1, seed=0, eval_every=2,
+            max_side=16)
 
 
 def upload(client, path: Path, modality: str, size: float) -> tuple[str, list[str]]:
@@ -110,7 +109,7 @@ def test_zero_byte_upload(modality, suffix, tmp_path, uploader, bystander):
 
 
 def test_upload_over_the_size_cap(tmp_path, uploader, bystander):
-    from demo.app import MAX_UPLOAD_MB
+    from demo.ui.app import MAX_UPLOAD_MB
 
     before = bystander()
     notice, toasts = upload(uploader, H.over_cap(tmp_path, ".png", MAX_UPLOAD_MB + 1), "image", 64)
@@ -122,7 +121,7 @@ def test_upload_far_over_the_cap_is_stopped_at_the_door(served, tmp_path, bystan
     """Above twice the cap Gradio refuses the upload itself: nothing reaches the app's handlers."""
     import httpx
 
-    from demo.app import MAX_UPLOAD_MB
+    from demo.ui.app import MAX_UPLOAD_MB
 
     _, url = served
     big = H.over_cap(tmp_path, ".png", 2 * MAX_UPLOAD_MB + 1)
@@ -135,8 +134,10 @@ def test_upload_far_over_the_cap_is_stopped_at_the_door(served, tmp_path, bystan
 
 def test_accepted_odd_files_race(served, tmp_path, uploader, bystander):
     """An accepted odd file is not just described: a race on it runs (the animated GIF, 8 channels)."""
-    for path, modality, size in ((H.animated_gif(tmp_path), "image", 16), (H.wav_eight_channels(tmp_path), "audio", 0.05)):
-        status, _files = uploader.predict(**{**RACE, "picture": gradio_client.handle_file(str(path)), "amount": 6,
-                                             "size": size, "w0": 3000 if modality == "audio" else 30},
+    for path, modality, size in ((H.animated_gif(tmp_path), "image", {"max_side": 16}),
+                                 (H.wav_eight_channels(tmp_path), "audio", {"max_seconds": 0.05})):
+        race = {k: v for k, v in RACE.items() if k != "max_side"}
+        status, _files = uploader.predict(**{**race, "picture": gradio_client.handle_file(str(path)), "steps": 6,
+                                             **size, "first_w0": 3000 if modality == "audio" else 30},
                                           api_name=f"/{PREFIX[modality]}compare")
         assert status["state"] == "done" and all(r["step"] == 6 for r in status["samplers"].values()), status

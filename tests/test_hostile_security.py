@@ -77,16 +77,15 @@ def test_a_server_path_given_as_the_picture_is_refused(served, tmp_path):
             with pytest.raises(Exception):
                 client.predict(picture, 64, api_name="/upload")
             with pytest.raises(Exception):
-                client.predict(picture=picture, sampler_1="int", sampler_2="full", sampler_3="none", sampler_4="none",
-                               ratio=0.2, schedule="default", interval="default", budget="steps", amount=5, lr=1e-3,
-                               width=8, depth=1, w0=30, seed=0, eval_every=5, size=16, target=0, api_name="/compare")
+                client.predict(picture=picture, samplers="int,full", steps=5, lr=1e-3, width=8, hidden_layers=1,
+                               seed=0, eval_every=5, max_side=16, api_name="/compare")
         assert app.session_table.running() == []
     finally:
         client.close()
 
 
 def test_auth_puts_a_login_in_front_of_everything(tmp_path):
-    from demo.app import build_app, launch
+    from demo.ui.app import build_app, launch
 
     app = build_app(device="cpu", max_jobs=1, workdir=tmp_path / "sessions")
     with socket.socket() as s:

@@ -15,18 +15,14 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import PRESET, client_for, need_gradio, tiny_spec, wait_for
+from helpers import PRESET, client_for, need_gradio, tiny_race, wait_for
 
 gr, gradio_client, httpx = need_gradio("httpx")
 
-from demo.session import LEASE_SECONDS, SessionTable  # noqa: E402
-from intcore.trainer import TrainConfig, Trainer  # noqa: E402
+from demo.server.sessions import LEASE_SECONDS, SessionTable  # noqa: E402
+from intcore.trainer import Trainer  # noqa: E402
 
-SETTINGS = dict(sampler_1="int", sampler_2="full", sampler_3="none", sampler_4="none", ratio=0.2,
-                schedule="default", interval="default", budget="steps", amount=10, lr=1e-3, width=8, depth=1, w0=30,
-                seed=0, eval_every=2, size=16, target=0)
-ORDER = ["picture", *SETTINGS]
-"""the compare endpoint's inputs, in order (the REST API takes a list)"""
+SETTINGS = dict(samplers="int,full", steps=10, lr=1e-3, width=8, hidden_layers=1, seed=0, eval_every=2, max_side=16)
 
 
 class FakeClock:
@@ -51,7 +47,9 @@ def rest_compare(url: str, **settings):
     """POST /gradio_api/call/compare as curl would: (event id, the SSE stream's response context)."""
     picture = rest_upload(url, PRESET)
     values = {**SETTINGS, **settings, "picture": picture}
-    r = httpx.post(f"{url}gradio_api/call/compare", json={"data": [values[k] for k in ORDER]}, timeout=30)
+    info = httpx.get(f"{url}gradio_api/info", timeout=30).json()["named_endpoints"]["/compare"]["parameters"]
+    order = [p["parameter_name"] for p in info]  # the endpoint's inputs in order (the REST API takes a list)
+    r = httpx.post(f"{url}gradio_api/call/compare", json={"data": [values.get(k) for k in order]}, timeout=30)
     r.raise_for_status()
     event_id = r.json()["event_id"]
     return httpx.stream("GET", f"{url}gradio_api/call/compare/{event_id}", timeout=120)
@@ -77,12 +75,12 @@ def test_rest_race_is_cleaned_up_after_it_ends(served):
 
 def test_rest_client_that_leaves_mid_race_has_its_job_stopped(served):
     app, url = served
-    with rest_compare(url, amount=100_000) as stream:
+    with rest_compare(url, steps=100_000) as stream:
         for line in stream.iter_lines():
             if line.startswith("data:") and '"samplers"' in line and '"step": 0' not in line:
                 break  # the race is running: now hang up
     sessions, _ = sessions_and_folders(app)
-    jobs = [s.job for s in sessions if s.job is not None]
+    jobs = [s.race for s in sessions if s.race is not None]
     assert jobs and not jobs[0].finished
     left = time.monotonic()
     assert wait_for(lambda: jobs[0].finished and sessions_and_folders(app) == ([], []), timeout=15)
@@ -113,7 +111,7 @@ def test_sweep_closes_unused_sessions_without_a_page(tmp_path):
         api = table.session("api/image")
         table.attach_page("tab")
         page = table.session("tab/image")
-        job = table.submit("poller/image", tiny_spec(steps=100_000))
+        job = table.submit("poller/image", tiny_race(steps=100_000))
         clock.now += 3
         table.sweep()
         assert {s.key for s in table.sessions()} == {"api/image", "tab/image", "poller/image"}
@@ -137,11 +135,11 @@ def test_temp_cap_drops_the_longest_finished_sessions_first(tmp_path):
     try:
         finished = []
         for name in ("first", "second", "third"):
-            job = table.submit(f"{name}/image", tiny_spec(steps=5))
+            job = table.submit(f"{name}/image", tiny_race(steps=5))
             assert job.wait(60)
             finished.append(table.get(f"{name}/image"))
             clock.now += 10
-        running = table.submit("running/image", tiny_spec(steps=100_000))
+        running = table.submit("running/image", tiny_race(steps=100_000))
         running.toggle_pause()  # paused, not finished: its files must stay
         for session in [*finished, table.get("running/image")]:
             (session.folder / "frames.bin").write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
@@ -188,7 +186,7 @@ def test_unused_uploads_go_before_a_finished_sessions_files(tmp_path):
     table = SessionTable(root=tmp_path / "sessions", max_temp_bytes=1_500_000, sweep_seconds=None,
                          lease_seconds=1e9, upload_dir=uploads)
     try:
-        job = table.submit("done/image", tiny_spec(steps=5))
+        job = table.submit("done/image", tiny_race(steps=5))
         assert job.wait(60)
         kept = table.get("done/image").folder / "frames.bin"
         kept.write_bytes(np.zeros(1_000_000, np.uint8).tobytes())
@@ -221,12 +219,12 @@ def test_python_m_demo_owns_its_upload_cache_and_leaves_a_shared_one_alone(tmp_p
 def test_a_finished_job_keeps_no_trainer_and_no_sampler_state(tmp_path):
     table = SessionTable(root=tmp_path, sweep_seconds=None)
     try:
-        job = table.submit("a/image", tiny_spec(steps=12))
+        job = table.submit("a/image", tiny_race(steps=12))
         assert job.wait(60) and job.state == "done"
         gc.collect()
-        alive = [o for o in gc.get_objects() if isinstance(o, Trainer) and o.stop_event is job.stop_event]
+        alive = [o for o in gc.get_objects() if isinstance(o, Trainer) and o.pause_event is job.pause_event]
         assert alive == []
-        for sampler in job.spec.samplers.values():  # the spec's samplers never ran: they hold no tensors
+        for sampler in job.samplers.values():  # the race's own samplers never ran (copies did): no tensors
             assert not [k for k, v in vars(sampler).items() if isinstance(v, torch.Tensor)]
     finally:
         table.shutdown()
@@ -238,9 +236,7 @@ def test_a_finished_job_gives_its_gpu_memory_back(tmp_path):
     try:
         torch.cuda.synchronize()
         baseline = torch.cuda.memory_allocated()
-        spec = tiny_spec(steps=20)
-        spec.config = TrainConfig(steps=20, lr=1e-3, eval_every=5, seed=0, device="cuda")
-        job = table.submit("gpu/image", spec)
+        job = table.submit("gpu/image", tiny_race(steps=20, device="cuda"))
         assert job.wait(120) and job.state == "done", job.error
         assert torch.cuda.memory_allocated() == baseline
         assert torch.cuda.memory_reserved() <= baseline + 2 * 2**20
@@ -255,10 +251,10 @@ def test_one_client_cannot_stop_read_or_download_another_clients_job(served):
     app, url = served
     alice, mallory = client_for(url), client_for(url)
     try:
-        race = alice.submit(picture=gradio_client.handle_file(str(PRESET)), **{**SETTINGS, "amount": 100_000},
+        race = alice.submit(picture=gradio_client.handle_file(str(PRESET)), **{**SETTINGS, "steps": 100_000},
                             api_name="/compare")
         assert wait_for(lambda: len(race.outputs()) >= 2, timeout=60)
-        job = app.session_table.get(app.session_table.key(alice.session_hash, "image")).job
+        job = app.session_table.get(app.session_table.key(alice.session_hash, "image")).race
         mallory.predict(api_name="/stop")
         mallory.predict(api_name="/pause")
         assert not isinstance(mallory.predict(api_name="/downloads"), list)  # nothing: a warning, no files

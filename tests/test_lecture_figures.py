@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from demo.lecture_gif import RaceRecorder
-from demo.lecture_poster import PosterSetup, make_poster
+from demo.lecture.image import image_picture
+from demo.lecture.recorder import RaceRecorder
+from demo.lecture.poster import PosterSetup, make_poster
 from intcore import ModelConfig, load_image
 from intcore.trainer import Snapshot
 
@@ -41,7 +42,7 @@ def _snap(method, step, seconds, quality, value=0.5, done=False):
 
 
 def test_the_race_gif_keeps_one_frame_per_round_within_a_bound(tmp_path):
-    rec = RaceRecorder(["int", "full"], ["#e4572e", "#2e86ab"], max_frames=10)
+    rec = RaceRecorder(["int", "full"], ["#e4572e", "#2e86ab"], image_picture, max_frames=10)
     for r in range(1, 26):
         before = rec.frames
         rec.add(_snap("int", 10 * r, 0.1 * r, 20 + r))
@@ -56,4 +57,4 @@ def test_the_race_gif_keeps_one_frame_per_round_within_a_bound(tmp_path):
 
 def test_an_empty_recorder_says_so(tmp_path):
     with pytest.raises(ValueError, match="nothing recorded"):
-        RaceRecorder(["int", "full"], ["#000000", "#ffffff"]).write(tmp_path / "x.gif")
+        RaceRecorder(["int", "full"], ["#000000", "#ffffff"], image_picture).write(tmp_path / "x.gif")

@@ -7,9 +7,11 @@ import time
 import pytest
 import torch
 
-from demo.lecture import LectureState
-from demo.session import JobSpec, SessionTable
-from intcore import ModelConfig, TrainConfig, load_image, make_sampler
+from demo.lecture.image import ImageLecture
+from demo.lecture.state import LectureState
+from demo.server.race import Race
+from demo.server.sessions import SessionTable
+from intcore.spec import make_spec
 from intcore.teach import explain_step, kernel_row
 
 WAIT = 120.0
@@ -23,16 +25,15 @@ def _until(condition, what: str) -> None:
 
 
 def test_job_steps_every_column_once_per_request_and_keeps_the_weights_to_explain_it(rgb_png, tmp_path):
-    signal = load_image(rgb_png)
-    spec = JobSpec(signal=signal, samplers={"int": make_sampler("int"), "full": make_sampler("full"),
-                                            "random": make_sampler("random")},
-                   model=ModelConfig(width=16, hidden_layers=2),
-                   config=TrainConfig(steps=100_000, eval_every=5, lr=5e-4, device="cpu"))
-    state = LectureState(spec)
-    spec.listeners.append(state)
+    run = make_spec(rgb_png, device="cpu", samplers=["int", "full", "random"], width=16, hidden_layers=2,
+                    steps=100_000, eval_every=5, lr=5e-4, lr_schedule="constant", max_side=48)
+    signal = run.load_signal()
+    race = Race(run, signal)
+    state = LectureState(run, signal, ImageLecture)
+    race.listeners.append(state)
     table = SessionTable(max_jobs=1, root=tmp_path)
     table.attach_page("page")  # a page holds the session open, however long the test takes
-    job = table.submit(table.key("page", "image"), spec)
+    job = table.submit(table.key("page", "image"), race)
     try:
         assert not job.step()  # not paused: no step is requested
         _until(lambda: len(job.snapshot_view()[0]) == 3, "every column's first snapshot")
@@ -69,17 +70,17 @@ def test_two_quick_step_presses_take_two_steps_each_explained_as_its_own(served)
     import threading
     from types import SimpleNamespace
 
-    from helpers import tiny_spec
+    from helpers import tiny_race
 
     app, _ = served
-    ct = app.comparison_tabs["image"]
+    ct = app.race_tabs["image"]
     table = app.session_table
     request = SimpleNamespace(session_hash="two-presses")
     table.attach_page(request.session_hash)
     session = table.session(table.key(request.session_hash, "image"))
-    spec = tiny_spec(steps=100_000)
-    ct.lecture.prepare(session, spec)
-    job = table.submit(session.key, spec)
+    job = tiny_race(steps=100_000)
+    ct.lecture.prepare(session, job)
+    table.submit(session.key, job)
     try:
         _until(lambda: len(job.snapshot_view()[0]) == 2, "every column's first snapshot")
         job.toggle_pause()
@@ -92,7 +93,7 @@ def test_two_quick_step_presses_take_two_steps_each_explained_as_its_own(served)
             press.start()
         for press in presses:
             press.join(WAIT)
-        lines = sorted((a[-1].rsplit("Steps: ", 1)[1] for a in answers), key=lambda line: int(line.split()[1]))
+        lines = sorted((a[4].rsplit("Steps: ", 1)[1] for a in answers), key=lambda line: int(line.split()[1]))
         i, f = at["int"], at["full"]
         assert lines == [f"int {i} → {i + 1}, full {f} → {f + 1}.", f"int {i + 1} → {i + 2}, full {f + 1} → {f + 2}."]
         assert job.snapshot_view()[0]["int"].step == i + 2

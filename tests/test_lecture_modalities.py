@@ -6,14 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from demo.lecture import LectureState
-from demo.lecture_audio import AXIS_H, DOWN, MARK, PLOT_H, UP, WIDTH, AudioLecture, signed_plot
-from demo.lecture_links import decode
-from demo.lecture_shape import OUTLINE, ShapeLecture
-from demo.session import JobSpec, SessionTable
+from demo.lecture.audio import AXIS_H, DOWN, MARK, PLOT_H, UP, WIDTH, AudioLecture, signed_plot
+from demo.lecture.shape import OUTLINE, ShapeLecture
+from demo.lecture.state import LectureState
+from demo.server.race import Race
+from demo.server.sessions import SessionTable
+from demo.server.settings import decode
 from demo.tabs import TABS
 from demo.tabs.base import ASSETS
-from intcore import ModelConfig, TrainConfig, make_sampler
+from intcore import ModelConfig
+from intcore.spec import RunSpec, SamplerSpec, SignalSpec
+from intcore.trainer import TrainConfig
 from intcore.modalities import load_audio, load_signal
 from intcore.teach import StepEffect, StepExplanation, algorithm_state
 
@@ -157,10 +160,11 @@ def test_links_name_the_audio_and_shape_tabs_and_their_working_sizes(query, tab,
 
 
 def test_the_lecture_state_lets_go_of_its_device_weights_when_the_race_ends(clip, tmp_path):
-    spec = JobSpec(signal=clip, samplers={"int": make_sampler("int"), "full": make_sampler("full")},
-                   model=ModelConfig(width=8, hidden_layers=1, first_w0=300.0),
-                   config=TrainConfig(steps=12, eval_every=3, lr=5e-4, device="cpu"))
-    state = LectureState(spec)
+    run = RunSpec(signal=SignalSpec(modality="audio"), model=ModelConfig(width=8, hidden_layers=1, first_w0=300.0),
+                  train=TrainConfig(steps=12, eval_every=3, lr=5e-4, device="cpu"),
+                  samplers=[SamplerSpec("int"), SamplerSpec("full")])
+    spec = Race(run, clip)
+    state = LectureState(run, clip, TABS["audio"].lecture_drawing)
     spec.listeners.append(state)
     assert state.drawing is AudioLecture
     table = SessionTable(max_jobs=1, root=tmp_path)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from demo.lecture_algorithm import LINE_NAMES, algorithm_html
-from demo.lecture_views import kernel_picture, pixel_at, signed_map, step_pictures
+from demo.lecture.algorithm import LINE_NAMES, algorithm_html
+from demo.lecture.image import kernel_picture, pixel_at, signed_map, step_pictures
 from intcore.teach import StepEffect, StepExplanation, algorithm_state
 
 

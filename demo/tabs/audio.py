@@ -14,13 +14,12 @@ from PIL import Image, ImageDraw
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
-from ..lecture_audio import AudioLecture
-from ..media import KEEP, Media
-from ..views import HIGHLIGHT_RGB, caption_frame
-from ..waveform import column_ranges, column_starts
+from ..drawing.colors import HIGHLIGHT_RGB, caption_frame
+from ..drawing.waveform import HEIGHT, WIDTH, column_ranges, column_starts
+from ..lecture.audio import AudioLecture
+from ..server.media import KEEP, Media
 from .base import TABS, ModalityTab, Panel
 
-WIDTH, HEIGHT = 640, 200
 DENSITY = 56
 """px along the bottom of the selection panel: the share of each stretch of time that is trained on"""
 ERROR_VMAX = 0.25
@@ -148,15 +147,11 @@ class AudioTab(ModalityTab):
     title = "Audio"
     preset_folder = "audio"
     first_preset = "melody"
-    size_option = "max_seconds"
-    size_label = "max seconds (longer clips are trimmed; 0: the whole clip)"
-    size_fallback = 10.0
-    size_integer = False
-    default_seconds = {"cpu": 15.0, "gpu": 20.0}
-    panels = (Panel("overlay", "samples trained on, and where (or the error)", height=105, smooth=True),
-              Panel("recon", "reconstruction over the target", height=105, smooth=True),
+    panels = (Panel("overlay", "samples trained on, and where (or the error)", smooth=True),
+              Panel("recon", "reconstruction over the target", smooth=True),
               Panel("player", "listen to the reconstruction", kind="audio"))
     panel_layout = "stack"
+    needs = (("soundfile", "soundfile"),)
     lecture_drawing = AudioLecture
 
     def picture(self, value: Any) -> gr.Audio:

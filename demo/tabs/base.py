@@ -24,6 +24,8 @@ from intcore.registry import Registry
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
+from ..lecture.base import LectureDrawing
+
 ASSETS = assets_dir()
 
 OVERLAY_MODES = ("selection", "error", "plain")
@@ -50,8 +52,6 @@ class Panel:
     label: str
     kind: str = "image"
     """image or audio"""
-    height: int = 200
-    """px"""
     smooth: bool = False
     """draw scaled pictures smoothly (plots, renderings) instead of as crisp pixels (images)"""
 
@@ -65,22 +65,16 @@ class ModalityTab(ABC):
     """folder under assets/ that holds the presets"""
     first_preset: ClassVar[str] = ""
     """the preset chosen when the page opens (else the first in name order)"""
-    size_option: ClassVar[str] = ""
-    """the loader option that sets the working size (images max_side, audio max_seconds, shapes grid)"""
-    size_label: ClassVar[str] = ""
-    size_fallback: ClassVar[float | None] = None
-    """the working size where the device's default is None (no limit)"""
-    size_integer: ClassVar[bool] = True
-    default_seconds: ClassVar[dict[str, float]] = {"cpu": 20.0, "gpu": 30.0}
-    """the default budget: training seconds per sampler, by device kind"""
     metric_decimals: ClassVar[int] = 2
     panels: ClassVar[tuple[Panel, ...]] = ()
     """one racing column's pictures, in the order its canvas draws them"""
     panel_layout: ClassVar[str] = "row"
     """"row": a column's panels side by side; "stack": one above the other"""
-    lecture_drawing: ClassVar[type | None] = None
-    """lecture mode's pictures and clicks for this modality (a demo.lecture_hook.LectureDrawing subclass);
+    lecture_drawing: ClassVar[type[LectureDrawing] | None] = None
+    """lecture mode's pictures and clicks for this modality (a demo.lecture.base.LectureDrawing subclass);
     None: the tab has no lecture mode"""
+    needs: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """optional packages the tab cannot work without: (module, pip package) pairs"""
 
     def __init__(self) -> None:
         self.spec = get_modality(self.modality)
@@ -99,15 +93,18 @@ class ModalityTab(ABC):
         presets = self.presets()
         return next((p for p in presets if p.stem == self.first_preset), presets[0] if presets else None)
 
-    def load_options(self, size: float | None) -> dict[str, Any]:
-        """The working-size setting -> keyword options for the modality's loader (0 or empty: no limit)."""
-        if not self.size_option:
-            return {}
-        value = (int(size) if self.size_integer else float(size)) if size else None
-        return {self.size_option: value}
+    @classmethod
+    def missing(cls) -> list[str]:
+        """The pip packages of `needs` that cannot be imported here (empty: the tab works)."""
+        import importlib
 
-    def default_budget(self, device_kind: str) -> float:
-        return self.default_seconds["cpu" if device_kind == "cpu" else "gpu"]
+        absent = []
+        for module, package in cls.needs:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                absent.append(package)
+        return absent
 
     # ------------------------------------------------------------ widgets
 

@@ -11,8 +11,8 @@ from PIL import Image
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
-from ..lecture_views import ImageLecture
-from ..views import HIGHLIGHT, INFERNO_LUT, caption_frame, to_uint8
+from ..drawing.colors import HIGHLIGHT, INFERNO_LUT, caption_frame, to_uint8
+from ..lecture.image import ImageLecture
 from .base import TABS, ModalityTab, Panel
 
 ERROR_VMAX = 0.25
@@ -80,12 +80,8 @@ class ImageTab(ModalityTab):
     title = "Image"
     preset_folder = "images"
     first_preset = "kodim23"
-    size_option = "max_side"
-    size_label = "max side (px, 0: full size)"
-    size_fallback = 768  # on a GPU the Kodak size, so a phone photo does not become 12 M coordinates
-    default_seconds = {"cpu": 20.0, "gpu": 30.0}
-    panels = (Panel("overlay", "overlay on the target", height=PANEL_HEIGHT),
-              Panel("recon", "reconstruction", height=PANEL_HEIGHT))
+    panels = (Panel("overlay", "overlay on the target"),
+              Panel("recon", "reconstruction"))
     lecture_drawing = ImageLecture
 
     def picture(self, value: Any) -> gr.Image:

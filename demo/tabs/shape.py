@@ -13,9 +13,9 @@ import numpy as np
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
-from ..lecture_shape import ShapeLecture
-from ..render3d import camera, render_surface, shade, splat, surface_samples
-from ..views import INFERNO_LUT, caption_frame
+from ..drawing.colors import INFERNO_LUT, caption_frame
+from ..drawing.render3d import RECON_COLOR, Y_UP_FORMATS, camera, render_surface, shade, splat, surface_samples, up_axis
+from ..lecture.shape import ShapeLecture
 from .base import TABS, ModalityTab, Panel
 
 INSIDE, OUTSIDE = np.array([228, 87, 46], np.uint8), np.array([46, 134, 171], np.uint8)
@@ -24,15 +24,6 @@ MAX_POINTS = 4000
 ERROR_SPACINGS = 3.0
 """error view scale: a reconstructed surface point this many grid spacings (or more) from the true
 surface is drawn at the top of the colour map"""
-RECON_COLOR = (120, 150, 190)
-Y_UP_FORMATS = {"GLB", "GLTF"}
-"""formats whose vertical axis is y (glTF's rule); every other format is read as z-up (CAD, STL, the presets)"""
-
-
-def up_axis(signal: Signal) -> str:
-    return "y" if str(signal.metadata.get("format", "")).upper() in Y_UP_FORMATS else "z"
-
-
 def to_gltf_frame(vertices: np.ndarray, up: str) -> np.ndarray:
     """Vertices with `up` vertical -> glTF's frame (y up): z-up (x, y, z) becomes (x, z, −y)."""
     return vertices if up == "y" else np.stack([vertices[:, 0], vertices[:, 2], -vertices[:, 1]], axis=1)
@@ -127,11 +118,8 @@ class ShapeTab(ModalityTab):
     title = "3D shape"
     preset_folder = "shapes"
     first_preset = "mug"
-    size_option = "grid"
-    size_label = "occupancy grid points per side"
-    size_fallback = 64
-    default_seconds = {"cpu": 15.0, "gpu": 20.0}
     metric_decimals = 4
+    needs = (("trimesh", "trimesh"), ("igl", "libigl"))
     panels = (Panel("overlay", "points trained on (or error)", smooth=True),
               Panel("recon", "reconstruction", smooth=True))
     lecture_drawing = ShapeLecture

@@ -8,6 +8,7 @@ and lit from the viewer's side (Lambert), which reads well at panel size.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,14 @@ SIZE = 256
 AZIMUTH, ELEVATION = 35.0, 22.0  # degrees: a three-quarter view from the front, slightly above
 LIGHT = np.array([-0.35, 0.55, 0.76])  # in camera coordinates (x right, y up, z towards the viewer)
 BACKGROUND = (250, 250, 250)
+RECON_COLOR = (120, 150, 190)
+Y_UP_FORMATS = {"GLB", "GLTF"}
+"""formats whose vertical axis is y (glTF's rule); every other format is read as z-up (CAD, STL, the presets)"""
+
+
+def up_axis(signal: Any) -> str:
+    """A shape signal's vertical axis: "y" for glTF files, else "z"."""
+    return "y" if str(signal.metadata.get("format", "")).upper() in Y_UP_FORMATS else "z"
 
 
 def camera(up: str = "z", azimuth: float = AZIMUTH, elevation: float = ELEVATION) -> np.ndarray:

@@ -1,9 +1,10 @@
-"""Small picture-making helpers for the lecture's exported figures (poster PNG, race GIF): captions,
-rows and columns of panels, and a line chart drawn with Pillow alone (no plotting library, so a GIF
-frame costs milliseconds)."""
+"""Small picture-making helpers for exported figures (poster PNG, race GIF, selection GIF): captions,
+rows and columns of panels, a line chart drawn with Pillow alone (no plotting library, so a GIF frame
+costs milliseconds), nearest-neighbour enlargement and animated GIFs."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -125,3 +126,18 @@ def line_chart(curves: Mapping[str, Sequence[tuple[float, float]]], colours: Map
         draw.ellipse([end[0] - 3, end[1] - 3, end[0] + 3, end[1] + 3], fill=colour)
         draw.text((end[0] + 6, end[1] - 7), name, fill=colour, font=small)
     return np.asarray(img)
+
+
+def enlarge(rgb: np.ndarray, side: int = 256) -> np.ndarray:
+    """Nearest-neighbour enlargement by a whole factor to about `side` px on the longer side, so single
+    pixels stay visible when projected."""
+    factor = max(1, side // max(rgb.shape[:2]))
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def selection_gif(frames: list[np.ndarray], path: Path, seconds: float = 6.0) -> Path:
+    """An animated GIF of the frames (looping), about `seconds` long in all (at least 60 ms a frame)."""
+    images = [Image.fromarray(f).convert("P", palette=Image.Palette.ADAPTIVE, colors=64) for f in frames]
+    duration = max(60, int(1000 * seconds / max(1, len(images))))
+    images[0].save(path, save_all=True, append_images=images[1:], duration=duration, loop=0, optimize=True)
+    return Path(path)

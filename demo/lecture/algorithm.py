@@ -2,7 +2,8 @@
 
 The lines follow Algorithm 1 (Zhang et al., ICML 2024) in the notation the app uses: N coordinates,
 k = ⌈r(t)·N⌉ selected per step, learning rate η, tolerance ε. The values come from
-`intcore.teach.AlgorithmState`; nothing here computes anything but text.
+`intcore.teach.AlgorithmState`; nothing here computes anything but text. Its styles are in
+demo/static/app.css (class `algorithm-panel`), the same on every tab.
 """
 from __future__ import annotations
 
@@ -24,18 +25,6 @@ LINES: tuple[tuple[str, str], ...] = (
 )
 LINE_NAMES = tuple(name for name, _ in LINES)
 
-STYLE = (
-    "<style>"
-    "#algorithm .alg{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:0.95em;line-height:1.6;"
-    "margin:0;padding:0;list-style:none}"
-    "#algorithm .alg li{padding:1px 8px;border-left:4px solid transparent}"
-    "#algorithm .alg li.current{background:#fff3b0;border-left-color:#e4572e;color:#111}"
-    "#algorithm table{margin-top:6px;border-collapse:collapse;font-size:0.92em}"
-    "#algorithm td{padding:1px 10px 1px 0}"
-    "</style>"
-)
-
-
 def algorithm_html(state: AlgorithmState | None, line: str = "while", *, note: str = "") -> str:
     """The panel: Algorithm 1 with `line` highlighted (one of LINE_NAMES, or "" for none) and, given a
     state, the live values t, k = ⌈r(t)·N⌉, the mean error of the k selected against the rest,
@@ -46,7 +35,7 @@ def algorithm_html(state: AlgorithmState | None, line: str = "while", *, note: s
         f'<li class="alg-line{" current" if name == line else ""}" data-line="{name}">{text}</li>'
         for name, text in LINES
     )
-    parts = [STYLE, '<div class="algorithm-panel">', f'<ol class="alg">{items}</ol>']
+    parts = ['<div class="algorithm-panel">', f'<ol class="alg">{items}</ol>']
     if state is not None:
         parts.append(_values_table(state))
     if note:

@@ -14,8 +14,10 @@ import numpy as np
 from intcore.teach import StepExplanation
 from intcore.trainer import Snapshot
 
-from .lecture_hook import LectureDrawing, as_numpy
-from .lecture_views import DISPLAY_SIDE, KERNEL_GAMMA, enlarge, error_map, mark, signed_map
+from ..drawing.figures import enlarge
+from ..drawing.render3d import RECON_COLOR, camera, render_surface, up_axis
+from .base import LectureDrawing, as_numpy
+from .image import DISPLAY_SIDE, KERNEL_GAMMA, error_map, mark, signed_map
 
 OUTLINE = np.array([40, 40, 40], np.uint8)
 OUTLINE_ON_DARK = np.array([150, 150, 150], np.uint8)
@@ -25,8 +27,6 @@ AXES = "xyz"
 
 def up_index(signal) -> int:
     """The grid axis that points up: 1 for glTF files (y up), 2 otherwise (z up)."""
-    from .tabs.shape import up_axis
-
     return AXES.index(up_axis(signal))
 
 
@@ -134,9 +134,6 @@ class ShapeLecture(LectureDrawing):
         mesh = snap.reconstruction
         if mesh is None:
             return None
-        from .render3d import camera, render_surface
-        from .tabs.shape import RECON_COLOR, up_axis
-
         if len(mesh.faces) == 0:
             return np.full((self.race_frame_side,) * 2 + (3,), 250, np.uint8)
         return render_surface(mesh, camera(up_axis(self.signal)), RECON_COLOR, count=6000, size=self.race_frame_side)

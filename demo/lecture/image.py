@@ -11,8 +11,9 @@ import torch
 from intcore.teach import StepExplanation
 from intcore.trainer import Snapshot
 
-from .lecture_hook import LectureDrawing
-from .views import INFERNO_LUT
+from ..drawing.colors import INFERNO_LUT
+from ..drawing.figures import enlarge
+from .base import LectureDrawing
 
 MARK = np.array([0, 200, 0], dtype=np.uint8)  # the clicked pixel x₀
 UNSELECTED_DIM = 0.3
@@ -51,12 +52,6 @@ def error_map(errors: np.ndarray, selected: np.ndarray | None = None) -> np.ndar
     if selected is not None:
         rgb = np.where(selected[..., None], rgb, (rgb * UNSELECTED_DIM).astype(np.uint8))
     return rgb
-
-
-def enlarge(rgb: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:
-    """Nearest-neighbour enlargement by a whole factor, so single pixels stay visible when projected."""
-    factor = max(1, side // max(rgb.shape[:2]))
-    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
 def mark(rgb: np.ndarray, row: int, col: int, colour: np.ndarray = MARK) -> np.ndarray:
@@ -154,6 +149,14 @@ class ImageLecture(LectureDrawing):
         return f"pixel (row {r}, column {c})"
 
     def race_frame(self, snap: Snapshot) -> np.ndarray | None:
-        from .lecture_gif import image_picture
-
         return image_picture(snap)
+
+
+def image_picture(snap: Snapshot) -> np.ndarray | None:
+    """An image snapshot's reconstruction as uint8 RGB (None when the snapshot carries none)."""
+    if snap.reconstruction is None:
+        return None
+    img = np.clip(np.asarray(snap.reconstruction, np.float32), 0, 1)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return (img * 255 + 0.5).astype(np.uint8)

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+WIDTH, HEIGHT = 640, 200
+"""px of the audio tab's waveform pictures: every picture of a clip, in the race and in lecture mode,
+spans the whole clip across WIDTH pixels, so a click maps x to a time the same way on all of them"""
+
 
 def column_starts(length: int, width: int) -> np.ndarray:
     """The first sample under each of `width` pixel columns (a repeated start: a column of one sample)."""

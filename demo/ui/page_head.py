@@ -1,16 +1,10 @@
-"""A script that must run before Gradio's own front end: served inside the page's HTML itself.
+"""A script that must run before Gradio's own front end (demo/static/quiet_tracker.js says why), put
+inside the page's HTML itself.
 
-Gradio's status tracker keeps a `requestAnimationFrame` loop (its elapsed-time counter) running at 60
-frames a second while any tracker on the page is "pending", and in Gradio 6 one is, from page load on,
-even in an app of one button. Every frame forces a style and layout pass and a compositor frame. On a
-2-core machine, during a race, that loop was a third of the browser's CPU (bench/app_overhead.py).
-
-The tracker's module keeps its own reference to `window.requestAnimationFrame` from the moment it loads,
-which is before anything Gradio lets an app add to the page (`head=`, `js=` and components' scripts all
-arrive later, with the app's config). So this ASGI middleware puts a small script at the top of the
-page's `<head>`: it wraps `requestAnimationFrame` so that callbacks scheduled by the status tracker (the
-call stack says whose they are) wait 250 ms before their frame. The counter keeps running, at 4 Hz;
-every other caller (plotly.js, Svelte's transitions) is untouched.
+The status tracker's module keeps its own reference to `window.requestAnimationFrame` from the moment it
+loads, which is before anything Gradio lets an app add to the page (`head=`, `js=` and components'
+scripts all arrive later, with the app's config). So this ASGI middleware puts the script at the top of
+the page's `<head>`.
 """
 from __future__ import annotations
 
@@ -18,16 +12,11 @@ from typing import Any, Awaitable, Callable
 
 from starlette.middleware import Middleware
 
-QUIET_STATUS_TRACKER = """<script>
-(() => {
-  const frame = window.requestAnimationFrame.bind(window);
-  window.intStudioQuietTracker = true;
-  window.requestAnimationFrame = (callback) => {
-    if ((new Error().stack || '').includes('statustracker')) return setTimeout(() => frame(callback), 250);
-    return frame(callback);
-  };
-})();
-</script>"""
+from .assets import read
+
+QUIET_STATUS_TRACKER = "<script>" + read("quiet_tracker.js") + "</script>"
+"""inlined, not loaded by URL: it must run before anything else in the page, without a request first"""
+
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -18,8 +18,7 @@ from PIL import Image
 from intcore import ModelConfig, Signal, Snapshot, TrainConfig, make_sampler
 from intcore.runs import race
 
-from .lecture_draw import captioned, column, row, titled
-from .lecture_views import enlarge
+from ..drawing.figures import captioned, column, enlarge, row, titled
 
 POSTER_COLUMNS: dict[str, tuple[str, dict, str]] = {
     # column key: (sampler, options, caption)

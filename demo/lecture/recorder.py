@@ -18,22 +18,11 @@ from PIL import Image
 
 from intcore.trainer import Snapshot
 
-from .lecture_draw import captioned, column, line_chart, row
-from .lecture_views import enlarge
+from ..drawing.figures import captioned, column, enlarge, line_chart, row
 
 MAX_FRAMES = 80
 FRAME_SIDE = 160
 """each column's picture is enlarged to about this many pixels on its longer side"""
-
-
-def image_picture(snap: Snapshot) -> np.ndarray | None:
-    """An image snapshot's reconstruction as uint8 RGB (None when the snapshot carries none)."""
-    if snap.reconstruction is None:
-        return None
-    img = np.clip(np.asarray(snap.reconstruction, np.float32), 0, 1)
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
-    return (img * 255 + 0.5).astype(np.uint8)
 
 
 @dataclass
@@ -46,8 +35,8 @@ class _Frame:
 class RaceRecorder:
     """Keeps what the race GIF needs. Call `add(snap)` for every snapshot of the race, in any thread."""
 
-    def __init__(self, methods: Sequence[str], colours: Sequence[str], metric: str = "psnr", unit: str = "dB",
-                 picture: Callable[[Snapshot], np.ndarray | None] = image_picture,
+    def __init__(self, methods: Sequence[str], colours: Sequence[str],
+                 picture: Callable[[Snapshot], np.ndarray | None], metric: str = "psnr", unit: str = "dB",
                  max_frames: int = MAX_FRAMES, side: int = FRAME_SIDE) -> None:
         """`picture`: a snapshot -> its column's picture (uint8 RGB; the tab's lecture drawing's
         `race_frame`), enlarged in the GIF to about `side` px when smaller."""

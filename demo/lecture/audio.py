@@ -14,11 +14,10 @@ from PIL import Image, ImageDraw
 from intcore.teach import StepExplanation
 from intcore.trainer import Snapshot
 
-from .lecture_hook import LectureDrawing, as_numpy
-from .waveform import column_ranges, column_starts
+from ..drawing.waveform import HEIGHT as RACE_HEIGHT
+from ..drawing.waveform import WIDTH, column_ranges, column_starts
+from .base import LectureDrawing, as_numpy
 
-WIDTH = 640
-"""px: the race's waveform pictures are as wide, so a click maps the same way on both"""
 PLOT_H = 120
 AXIS_H = 16
 """px under a plot for the time ticks"""
@@ -201,9 +200,7 @@ class AudioLecture(LectureDrawing):
         return min(self.t - 1, max(0, x * self.t // max(1, w)))
 
     def race_picture_shape(self) -> tuple[int, int]:
-        from .tabs.audio import HEIGHT, WIDTH as RACE_WIDTH
-
-        return (HEIGHT, RACE_WIDTH)
+        return (RACE_HEIGHT, WIDTH)
 
     def describe_point(self, x0: int) -> str:
         return f"time t₀ = {x0 / self.rate:.4f} s (sample {x0:,})"

@@ -1,0 +1,409 @@
+"""Lecture mode's widgets on every tab and their handlers: `LecturePanel`.
+
+Step mode (the Step button beside Start; Algorithm 1 live and the step's pictures in the side panel's
+"Step & kernel" tab), the kernel view (a click on a column's picture), links that restore a setup, the
+presentation view and the exports (race GIF, poster figure). What differs per modality (the pictures,
+what a click points at) comes from the tab's lecture drawing (demo.lecture.base); the mathematics is in
+intcore.teach; per page, demo.lecture.state.LectureState listens to the race.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import numpy as np
+import torch
+
+from intcore.lr_schedules import lr_factor
+from intcore.modalities import get_modality
+from intcore.models import ModelConfig
+from intcore.teach import epsilon_for_psnr, explain_step, kernel_row
+
+from ..lecture.algorithm import algorithm_html
+from ..lecture.base import LectureDrawing
+from ..lecture.poster import PosterSetup, make_poster
+from ..lecture.state import LectureState
+from ..lecture.text import HOW_INT_WORKS, KERNEL_CAPTION, NO_UPLOAD_IN_LINKS, kernel_caption, step_caption
+from ..server import settings as S
+from ..server.race import Race
+from ..server.sessions import Session
+from .live import plain_text
+
+if TYPE_CHECKING:
+    from .race_tab import RaceTab
+
+STEP_WAIT_SECONDS = 120.0
+"""how long a Step click waits for every column's step (a loaded 2-core machine can be slow)"""
+POSTER_PRESET = "camera"
+IDLE_NOTE = "Pause the race (Space), then Step (→): every column takes exactly one training step."
+
+WHOLE_URL_JS = "(query) => (query && !query.includes('://') ? location.origin + location.pathname + '?' + query : query)"
+"""a link's query string -> the whole address of this page with it"""
+COPY_JS = """(query) => {
+  const url = location.origin + location.pathname + (query ? '?' + query : '');
+  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
+  return url;
+}"""
+"""the link box shows the whole URL: this page's address and the setup's query string"""
+
+
+class LecturePanel:
+    """The lecture widgets of one tab and their handlers."""
+
+    def __init__(self, rt: "RaceTab") -> None:
+        self.rt = rt
+        drawing = rt.tab.lecture_drawing
+        assert drawing is not None
+        self.drawing: type[LectureDrawing] = drawing
+        self.p = rt.tab.prefix
+
+    # ------------------------------------------------------------------------------------ layout
+
+    def step_button(self) -> gr.Button:
+        """The Step button (placed in the race's row of buttons)."""
+        self.step = gr.Button("Step →", elem_id=f"{self.p}step", min_width=80, scale=0, elem_classes=["nowrap"])
+        return self.step
+
+    def _picture(self, name: str, elem: str) -> gr.Image:
+        return gr.Image(label=self.drawing.labels[name], type="numpy", interactive=False, format="png", buttons=[],
+                        elem_id=f"{self.p}{elem}", elem_classes=["lecture-picture"], min_width=90)
+
+    def step_layout(self) -> None:
+        """The side panel's "Step & kernel" tab: Algorithm 1, the step's pictures, the kernel view."""
+        p, d = self.p, self.drawing
+        self.where = gr.Slider(0, 1, value=0.5, step=0.01, label=d.where_label or "cut", elem_id=f"{p}cut",
+                               visible=bool(d.where_label))
+        with gr.Column(elem_id=f"{p}step-view", elem_classes=["step-view"]):
+            with gr.Row(elem_classes=["lecture-row"]):
+                self.step_error = self._picture("error", "step-error")
+                self.step_change = self._picture("change", "step-change")
+                self.step_predicted = self._picture("predicted", "step-predicted")
+            self.step_text = gr.Markdown("", elem_id=f"{p}step-caption")
+        with gr.Column(elem_id=f"{p}kernel-view", elem_classes=["kernel-view"]):
+            gr.Markdown(f"**The kernel view:** {d.kernel_hint} to see K(x₀, ·): {KERNEL_CAPTION}.")
+            with gr.Row(elem_classes=["lecture-row"]):
+                self.kernel_init = self._picture("kernel_init", "kernel-init")
+                self.kernel_now = self._picture("kernel_now", "kernel-now")
+            self.kernel_text = gr.Markdown("", elem_id=f"{p}kernel-caption")
+        self.algorithm = gr.HTML(algorithm_html(None, "", note=IDLE_NOTE), elem_id=f"{p}algorithm",
+                                 elem_classes=["algorithm"])
+        with gr.Accordion("How INT works / how to read this", open=False, elem_id=f"{p}how-int-works"):
+            gr.Markdown(HOW_INT_WORKS)
+
+    def share_layout(self) -> None:
+        """The side panel's "Link & files" tab (its top): the link, the presentation view, the exports."""
+        p = self.p
+        self.link_values = gr.JSON(None, visible=False)
+        """the settings of the link the page was opened with (set once, at page load, only from a link)"""
+        with gr.Row(elem_id=f"{p}lecture-tools"):
+            self.link = gr.Textbox(label="Link to this setup (opening it restores the settings)", elem_id=f"{p}link",
+                                   interactive=False, scale=4, buttons=["copy"])
+            self.copy_link = gr.Button("Copy link", elem_id=f"{p}copy-link", size="sm", scale=1, min_width=90)
+        with gr.Row():
+            self.present = gr.Button("Presentation view (P)", elem_id=f"{p}present", size="sm")
+            self.poster = gr.Button("Poster figure (PNG)", elem_id=f"{p}poster", size="sm",
+                                    visible=any(x.stem == POSTER_PRESET for x in self.rt.presets))
+            self.race_gif = gr.Button("Race GIF", elem_id=f"{p}race-gif", size="sm")
+        self.export = gr.File(label="Lecture exports", elem_id=f"{p}lecture-exports", interactive=False, visible=False)
+
+    # ------------------------------------------------------------------------------------ wiring
+
+    def wire(self) -> None:
+        """Connect the widgets (called inside the app's Blocks, after the tab's own wiring)."""
+        from gradio.context import Context
+
+        rt = self.rt
+        private: dict[str, Any] = dict(api_visibility="private", concurrency_limit=None)
+        step_outputs = [self.algorithm, self.step_error, self.step_change, self.step_predicted, self.step_text,
+                        rt.side_tabs]
+        self.step.click(self.take_step, [self.where], step_outputs, api_name=f"{self.p}step", concurrency_limit=None,
+                        show_progress="hidden")
+        kernel_outputs = [self.kernel_init, self.kernel_now, self.kernel_text, rt.side_tabs]
+        rt.live.view.select(self.kernel_clicked, [self.where], kernel_outputs, **private)  # a column's picture
+        for name, picture in (("kernel", self.kernel_init), ("kernel", self.kernel_now), ("step", self.step_error),
+                              ("step", self.step_change), ("step", self.step_predicted)):
+            picture.select(self._on_picture(name), [self.where], kernel_outputs, **private)
+        self.where.release(self.move_cut, [self.where], [*step_outputs[1:4], *kernel_outputs[:3]], **private)
+        settings = {rt.chosen, *rt.controls.all()}
+        self.copy_link.click(self.make_link, settings, [self.link], **private).then(
+            None, [self.link], [self.link], js=COPY_JS)
+        self.present.click(None, js="() => { document.body.classList.toggle('int-presenting'); }")
+        self.poster.click(self.make_poster_figure, [rt.controls.single[rt.size_name]], [self.export],
+                          concurrency_limit=1, api_name=f"{self.p}poster")
+        self.race_gif.click(self.make_race_gif, None, [self.export], **private)
+        # A link is applied in two steps, so that a page opened WITHOUT one never has an event pending on
+        # its settings at load (a value typed while one was pending could be lost): the load event reads
+        # the link into a hidden value; only a change of that value (a link was given) sets the controls.
+        Context.root_block.load(self.read_link, None, [self.link_values], **private)
+        self.link_values.change(self.apply_link, [self.link_values],
+                                [rt.picture, rt.chosen, rt.notice, self.rt.link_notice, self.link, rt.tabs,
+                                 *rt.controls.all()], **private).then(None, [self.link], [self.link], js=WHOLE_URL_JS)
+
+    # ------------------------------------------------------------------------------------ the race's hook
+
+    def prepare(self, session: Session, race: Race) -> None:
+        """Before a race starts: a fresh lecture state for this page, listening to its snapshots."""
+        state = LectureState(race.run, race.signal, self.drawing)
+        session.lecture = state
+        race.listeners.append(state)
+
+    def forget(self, session: Session | None) -> None:
+        """The page reset its race: drop the lecture state (its weights, its recording) with it."""
+        if session is not None:
+            session.lecture = None
+
+    def _current(self, request: gr.Request) -> tuple[Session | None, Race | None, LectureState | None]:
+        session = self.rt.current(request)
+        if session is None or session.race is None:
+            return session, None, None
+        return session, session.race, session.lecture
+
+    # ------------------------------------------------------------------------------------ step mode
+
+    def take_step(self, where: float, request: gr.Request) -> Any:
+        session, race, state = self._current(request)
+        if race is None or state is None:
+            gr.Warning("Start a race first, then pause it (Space) and Step (→).")
+            return self.no_step()
+        if race.state != "paused":
+            gr.Warning("Step works while the race is paused: press Pause (Space) first."
+                       if not race.finished else "This race has ended: start a new one to step through it.")
+            return self.no_step()
+        with state.stepping:  # quick repeated presses: each waits for the one before, then takes its own step
+            out = self._step_and_explain(race, state, where)
+        return self.no_step() if out is None else [*out, gr.Tabs(selected="step")]
+
+    def _step_and_explain(self, race: Race, state: LectureState, where: float) -> list[Any] | None:
+        if race.state != "paused":
+            gr.Warning("The race is no longer paused: press Pause (Space) to step again.")
+            return None
+        if not _wait(race.settled, STEP_WAIT_SECONDS):
+            gr.Warning("The pause has not reached the training yet (a busy machine): try Step again.")
+            return None
+        before = {m: s.step for m, s in race.snapshot_view()[0].items()}
+        with state.changed:
+            target = state.stepped + len(race.methods)
+        if not race.step() or not state.wait_for_steps(target, STEP_WAIT_SECONDS):
+            gr.Warning("The step did not complete (the race ended or the machine is very busy).")
+            return None
+        after = {m: s.step for m, s in race.snapshot_view()[0].items()}
+        out = self.explain(race, state, where)
+        moved = ", ".join(f"{m} {before.get(m, 0)} → {after.get(m, 0)}" for m in race.methods)
+        out[4] = f"{out[4]}  \nSteps: {moved}."
+        return out
+
+    def explain(self, race: Race, state: LectureState, where: float = 0.5) -> list[Any]:
+        method = race.tracked
+        snap = state.latest_stepped.get(method)
+        pair = state.step_pair(method)
+        if snap is None or pair is None:
+            note = f"Stepped every column by one; {method}'s weights before the step were not kept."
+            return [algorithm_html(None, "", note=note), None, None, None, ""]
+        before, after, t = pair
+        signal, config = race.signal, race.config
+        selected = None if snap.selected is None else torch.from_numpy(snap.selected)
+        modality = get_modality(signal.modality)
+        epsilon = None
+        target = race.run.target
+        if target is not None and modality.metric == "psnr":
+            epsilon = epsilon_for_psnr(target, signal.n, signal.out_features, modality.data_range)
+        lr = config.lr
+        lr *= lr_factor(config.lr_schedule, snap.progress, config.lr_min_factor)  # the trainer's rule, at that step
+        expl = explain_step(state.model, before, after, signal, selected, t=t,
+                            T=None if config.seconds else config.steps, ratio=snap.ratio, lr=lr,
+                            epsilon=epsilon, loss=snap.loss)
+        state.explained = expl
+        pics = self.drawing(signal, where).step_pictures(expl)
+        state.shown["step"] = pics["error"].shape[:2]
+        s = expl.state
+        unit = self.drawing.unit
+        rest = "" if math.isnan(s.mean_error_rest) else f", against {s.mean_error_rest:.4g} on the other N − k"
+        note = (f"{method}, step t = {t} → {t + 1}: the teacher picked k = {s.k:,} {unit}s (mean error "
+                f"{s.mean_error_selected:.4g}{rest}); the learner took one Adam step on them. "
+                f"Next: the while check with ‖error‖₂ = {s.error_norm:.4g}.")
+        caption = f"**{method}, step {t} → {t + 1}.** " + step_caption(expl.effect.cosine, expl.effect.relative_error,
+                                                                       s.k, s.n, unit)
+        return [algorithm_html(s, "learner", note=note), pics["error"], pics["change"], pics["predicted"], caption]
+
+    def no_step(self) -> list[Any]:
+        return [gr.skip()] * 6
+
+    # ------------------------------------------------------------------------------------ the kernel view
+
+    def kernel_clicked(self, where: float, evt: gr.SelectData, request: gr.Request) -> Any:
+        """A click on a column's picture in the race view (`evt.value`: the column, `evt.index`: (x, y)
+        in the picture's own pixels)."""
+        if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
+            return [gr.skip()] * 4
+        _, race, _ = self._current(request)
+        shape = (1, 1) if race is None else self.drawing(race.signal, where).race_picture_shape()
+        return self.kernel_at(int(evt.value), tuple(evt.index), shape, "race", where, request)
+
+    def _on_picture(self, name: str) -> Any:
+        def clicked(where: float, evt: gr.SelectData, request: gr.Request) -> Any:
+            return self.lecture_clicked(name, where, evt, request)
+        return clicked
+
+    def lecture_clicked(self, name: str, where: float, evt: gr.SelectData, request: gr.Request) -> Any:
+        """A click on lecture mode's own picture `name`: a new x₀ for the column the kernel view shows
+        (INT's, when none was clicked yet)."""
+        if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
+            return [gr.skip()] * 4
+        _, race, state = self._current(request)
+        if race is None or state is None or name not in state.shown:
+            return [gr.skip()] * 4
+        column = state.last_click[0] if state.last_click else race.methods.index(race.tracked)
+        return self.kernel_at(column, tuple(evt.index), state.shown[name], "lecture", where, request)
+
+    def kernel_at(self, column: int, index: tuple[int, int], shape: tuple[int, int], source: str, where: float,
+                  request: gr.Request) -> Any:
+        """K(x₀, ·) for the clicked point x₀, at the column's latest weights and at the initial ones."""
+        session, race, state = self._current(request)
+        if race is None or state is None:
+            gr.Warning("Start a race first: the kernel view shows the network of a column you click.")
+            return [gr.skip()] * 4
+        if column >= len(race.methods):
+            return [gr.skip()] * 4
+        method = race.methods[column]
+        found = state.weights_at(method)
+        if found is None:
+            gr.Warning(f"{method} has no evaluated weights yet: wait for its first step.")
+            return [gr.skip()] * 4
+        step, weights = found
+        signal = race.signal
+        drawing = self.drawing(signal, where)
+        x0 = drawing.point_at(index, shape, source)
+        located = x0 is not None
+        if x0 is None:
+            x0 = drawing.default_point()
+        state.last_click = (column, index, shape, source)
+        points = drawing.kernel_points(x0)
+        device = next(iter(weights.values())).device
+        coords = signal.coords.to(device)
+        over = coords if points is None else coords[torch.from_numpy(np.asarray(points)).to(device)]
+        now = kernel_row(state.model, weights, coords[x0], over)
+        init = kernel_row(state.model, {k: v.to(device) for k, v in state.initial.items()}, coords[x0], over)
+        at = x0 if points is None else int(np.flatnonzero(np.asarray(points) == x0)[0])
+        text = (f"**{method}, {drawing.describe_point(x0)}.** "
+                + kernel_caption(float(now[at]), float(init[at]), step, drawing.kernel_legend))
+        if not located:
+            text += f"  \n({drawing.kernel_hint[0].upper()}{drawing.kernel_hint[1:]}.)"
+        pictures = [drawing.kernel_picture(init.cpu().numpy(), x0), drawing.kernel_picture(now.cpu().numpy(), x0)]
+        state.shown["kernel"] = pictures[0].shape[:2]
+        return [*pictures, text, gr.Tabs(selected="step")]
+
+    def move_cut(self, where: float, request: gr.Request) -> Any:
+        """The cut moved: redraw the step pictures and the kernel view through the new cut."""
+        _, race, state = self._current(request)
+        if race is None or state is None:
+            return [gr.skip()] * 6
+        pics: list[Any] = [gr.skip()] * 3
+        if state.explained is not None:
+            drawn = self.drawing(race.signal, where).step_pictures(state.explained)
+            pics = [drawn["error"], drawn["change"], drawn["predicted"]]
+            state.shown["step"] = drawn["error"].shape[:2]
+        kernel: list[Any] = [gr.skip()] * 3
+        if state.last_click is not None:
+            column, index, shape, source = state.last_click
+            kernel = self.kernel_at(column, index, shape, source, where, request)[:3]
+        return [*pics, *kernel]
+
+    # ------------------------------------------------------------------------------------ links
+
+    def link_values_of(self, got: dict[Any, Any]) -> S.Values:
+        """The tab's control values -> the link's values (the settings model's names)."""
+        rt = self.rt
+        values = S.given(rt.controls.values(got), rt.defaults)
+        values["tab"] = rt.tab.modality
+        stems = {str(p): p.stem for p in rt.presets}
+        chosen = got[rt.chosen]
+        if chosen in stems:
+            values[S.PRESET] = stems[chosen]
+        return values
+
+    def make_link(self, got: dict[Any, Any]) -> Any:
+        try:
+            values = self.link_values_of(got)
+        except ValueError as exc:
+            gr.Warning(plain_text(f"The link cannot carry this setup: {exc}"))
+            return gr.skip()
+        if S.PRESET not in values and got[self.rt.chosen]:
+            gr.Warning(NO_UPLOAD_IN_LINKS)
+        return S.encode(values)
+
+    def read_link(self, request: gr.Request) -> Any:
+        """Page load: the URL's query string read onto this tab's defaults, if the link is for this tab
+        (a link without a valid tab is read by the first tab); else nothing changes."""
+        rt = self.rt
+        params = dict(request.query_params) if request is not None else {}
+        params.pop("__theme", None)
+        if not params:
+            return gr.skip()
+        tab = params.get("tab")
+        mine = tab == rt.tab.modality or (tab not in S.TABS and rt.tab.modality == S.TABS[0])
+        if not mine:
+            return gr.skip()
+        base = {**rt.defaults, "tab": rt.tab.modality, S.PRESET: rt.first.stem if rt.first else None}
+        got = S.decode(params, base, [p.stem for p in rt.presets])
+        return {"settings": got.settings, "notices": got.notices}
+
+    def apply_link(self, link: dict[str, Any] | None, request: gr.Request) -> Any:
+        """The link's values -> this tab's controls, its preset, the link box and a notice."""
+        rt = self.rt
+        if not link:
+            return {rt.notice: gr.skip()}
+        values, notices = link["settings"], link["notices"]
+        for notice in notices:
+            gr.Warning(notice)
+        out: dict[Any, Any] = {rt.tabs: gr.Tabs(selected=rt.tab.modality), **rt.controls.updates(values)}
+        preset = next((p for p in rt.presets if p.stem == values.get(S.PRESET)), None)
+        if preset is not None:
+            session = rt.session_for(request)
+            signal = rt.checked(session, preset, values)
+            if signal is not None:
+                out[rt.picture] = rt.tab.picture_value(preset, signal, session.folder / "previews")
+                out[rt.chosen] = str(preset)
+                out[rt.notice] = rt.describe(signal)
+        out[self.link] = S.encode(values)
+        out[self.rt.link_notice] = "Settings restored from the link." + "".join(f"  \n⚠️ {n}" for n in notices)
+        return out
+
+    # ------------------------------------------------------------------------------------ exports
+
+    def make_race_gif(self, request: gr.Request) -> Any:
+        session, race, state = self._current(request)
+        if session is None or race is None or state is None or not state.recorder.frames:
+            gr.Warning("Nothing recorded yet: start a race first.")
+            return gr.skip()
+        path = state.recorder.write(session.folder / "exports" / f"race-{race.id}.gif")
+        return gr.File(value=str(path), visible=True)
+
+    def make_poster_figure(self, size: Any, request: gr.Request) -> Any:
+        rt = self.rt
+        preset = next((p for p in rt.presets if p.stem == POSTER_PRESET), None)
+        if preset is None:
+            gr.Warning(f"The poster needs the {POSTER_PRESET} preset, which is missing.")
+            return gr.skip()
+        session = rt.session_for(request)
+        signal = rt.checked(session, preset, rt.size_values(size))
+        if signal is None:
+            return gr.skip()
+        gr.Info("Training the poster's four columns (full batch, random, INT, progressive INT; 200 steps each): "
+                "the PNG appears under the buttons when they are done.")
+        d = rt.defaults
+        model = ModelConfig(width=d["width"], hidden_layers=d["hidden_layers"], first_w0=d["first_w0"], w0=d["w0"])
+        setup = PosterSetup(model=model, lr=d["lr"], device=str(rt.device))
+        path = make_poster(signal, session.folder / "exports" / f"poster-{signal.name}.png", setup)
+        return gr.File(value=str(path), visible=True)
+
+
+def _wait(condition: Any, timeout: float) -> bool:
+    """Poll `condition()` every 50 ms until it holds (True) or `timeout` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
