@@ -6,6 +6,7 @@ the app's own defaults for longer and the screenshot is also written to docs/scr
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -24,10 +25,11 @@ DOCS = os.environ.get("INT_STUDIO_DOCS_SCREENSHOT") == "1"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Small and quick: a 48-px picture and a 2 × 32 SIREN; the docs screenshot keeps the app's defaults.
-QUICK_SETTINGS = {"size": 48, "width": 32, "depth": 2, "eval-every": 5, "amount": 120}
+# Controls are found by the library's setting names (`#hidden-layers` is `hidden_layers`).
+QUICK_SETTINGS = {"max-side": 48, "width": 32, "hidden-layers": 2, "eval-every": 5, "seconds": 120}
 
-QUICK_OTHER = {"audio": {"size": 0.2, "width": 32, "depth": 2, "eval-every": 5, "amount": 120},
-               "shape": {"size": 12, "width": 32, "depth": 2, "eval-every": 5, "amount": 120}}
+QUICK_OTHER = {"audio": {"max-seconds": 0.2, "width": 32, "hidden-layers": 2, "eval-every": 5, "seconds": 120},
+               "shape": {"grid": 12, "width": 32, "hidden-layers": 2, "eval-every": 5, "seconds": 120}}
 
 UI_TIMEOUT_MS = 90_000  # a click waits for the page's main thread, which a busy 2-core machine can starve
 
@@ -117,11 +119,16 @@ def overlay_src(page, column: int) -> str | None:
 
 
 def assert_in_view(page, selectors: list[str]) -> None:
-    """Each element is inside the viewport without scrolling."""
-    height = page.viewport_size["height"]
+    """Each element (every match of each selector) lies wholly inside the viewport, page scrolled to the top."""
+    page.evaluate("window.scrollTo(0, 0)")
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
     for sel in selectors:
-        box = page.locator(sel).first.bounding_box()
-        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, f"{sel} is below the fold: {box}"
+        boxes = [page.locator(sel).nth(i).bounding_box() for i in range(page.locator(sel).count())]
+        assert boxes, f"{sel} is not on the page"
+        for box in boxes:
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height + 0.5 \
+                and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, \
+                f"{sel} is not inside the {width}×{height} viewport: {box}"
 
 
 def wait_until(page, condition, timeout: float = 60.0, what: str = "condition") -> None:
@@ -167,14 +174,14 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
     page.mouse.move(1, 1)
     assert page.locator("#recon-2 img").count() == 1, "full batch's reconstruction is missing"
     assert "Running" in page.inner_text("#status-text")
+    # The status JSON on the page is the live one, not Start's (it showed step 0 until the race ended).
+    page.click("#status-json summary")
+    wait_until(page, lambda: all(r["step"] > 0 for r in json.loads(page.inner_text("#status"))["samplers"].values()),
+               30, "the status JSON to show every column's progress")
+    page.click("#status-json summary")
     ARTIFACTS.mkdir(exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "app-racing-1920x1080.png"))
-    assert_in_view(page, ["#head-1", "#recon-3 img", "#psnr-plot .main-svg"])  # columns and chart together
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / "app-racing-1366x768.png"))
-    page.set_viewport_size({"width": 1920, "height": 1080})
 
     page.click("#pause")
     wait_until(page, lambda: page.inner_text("#pause").strip() == "Resume", 10, "Pause to become Resume")
@@ -187,6 +194,8 @@ def test_start_shows_the_race_live_then_stop(browser, served, closing):
     # "Done" where the race finished its budget first (the longer docs run), else "Stopped".
     wait_until(page, lambda: any(w in page.inner_text("#status-text") for w in ("Stopped", "Done")), 30,
                "the status to say Stopped")
+    assert "Link & files" in page.inner_text("#status-text")  # the end of a race says where its files are
+    page.click("#files-tab-button")
     wait_until(page, lambda: page.locator("#downloads a").count() >= 4, 30, "the download links")
     assert app.session_table.running() == []
     ARTIFACTS.mkdir(exist_ok=True)
@@ -350,11 +359,11 @@ def test_other_tabs_race_and_3d_views_keep_their_pictures(browser, served, closi
     wait_until(page, lambda: chart_updates(page, f"{p}psnr-plot") > before + 2, 60, "more chart updates")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"app-{tab}-racing-1920x1080.png"))
-    assert_in_view(page, [f"#{p}head-1", f"#{p}recon-3 img", f"#{p}psnr-plot .main-svg"])  # columns and chart
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / f"app-{tab}-racing-1366x768.png"))
-    page.set_viewport_size({"width": 1920, "height": 1080})
+    for size in ((1366, 768), (1920, 1080)):  # the columns' pictures, the chart and the table, without scrolling
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / f"app-{tab}-racing-{size[0]}x{size[1]}.png"))
+        assert_in_view(page, [f"#{p}head-1", f"#{p}race .panel img", f"#{p}psnr-plot .main-svg", f"#{p}table table"])
     page.click(f"#{p}stop")
     wait_until(page, lambda: "Stopped" in page.inner_text(f"#{p}status-text"), 30, "Stopped")
     lost = [m for m in console if "Too many active WebGL contexts" in m or "context lost" in m.lower()]

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, browser, closing, wait_until  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, assert_in_view, browser, closing, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +48,8 @@ def table_steps(page) -> dict[str, int]:
 
 def stepped(page) -> dict[str, tuple[int, int]]:
     """The step caption's "Steps: int 160 → 161, full ..." as {column: (before, after)}."""
+    if page.locator("#step-caption").count() == 0:  # the side panel's Step tab is not shown yet
+        return {}
     text = page.inner_text("#step-caption").split("Steps:")[-1]
     return {m: (int(a), int(b)) for m, a, b in re.findall(r"([\w-]+) (\d+) → (\d+)", text)}
 
@@ -69,9 +71,10 @@ def test_a_link_step_mode_the_kernel_view_and_copy_link(browser, served, closing
     assert "lr=" in notice and "default" in notice  # the invalid value is named, its default used
     page.click("#settings button")
     if not DOCS:
-        assert number(page, "ratio") == pytest.approx(0.3) and number(page, "seed") == 3
-        assert number(page, "size") == 48 and number(page, "width") == 32 and number(page, "depth") == 2
-    assert number(page, "amount") == 300 and number(page, "lr") == pytest.approx(5e-4)
+        assert number(page, "ratio-1") == pytest.approx(0.3) and number(page, "seed") == 3
+        assert number(page, "ratio-3") == pytest.approx(0.3)  # one ratio in a link: every column that takes one
+        assert number(page, "max-side") == 48 and number(page, "width") == 32 and number(page, "hidden-layers") == 2
+    assert number(page, "seconds") == 300 and number(page, "lr") == pytest.approx(5e-4)
     page.click("#settings button")
     shoot(page, "lecture-link-opened.png")
 
@@ -103,6 +106,12 @@ def test_a_link_step_mode_the_kernel_view_and_copy_link(browser, served, closing
     assert page.locator("#step-change img").count() == 1 and page.locator("#step-predicted img").count() == 1
     cosine = float(re.search(r"cosine similarity ([0-9.]+)", page.inner_text("#step-caption")).group(1))
     assert cosine > 0.9  # one small Adam step is close to the kernel's linear prediction
+    for width, height in ((1366, 768), (1920, 1080)):  # Step and its pictures sit beside the race
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(400)
+        assert_in_view(page, ["#step", "#step-view", "#race .panel img", "#psnr-plot .main-svg"])
+        shoot(page, f"lecture-step-beside-the-race-{width}x{height}.png")
+    page.set_viewport_size({"width": 1600, "height": 1000})
     shoot(page, "lecture-step.png", "#step-view")
     shoot(page, "lecture-algorithm.png", "#algorithm")
 
@@ -111,32 +120,42 @@ def test_a_link_step_mode_the_kernel_view_and_copy_link(browser, served, closing
                60, "the kernel view")
     assert page.locator("#kernel-now img").count() == 1 and page.locator("#kernel-init img").count() == 1
     assert "int, pixel" in page.inner_text("#kernel-caption")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(400)
+    assert_in_view(page, ["#kernel-now img", "#kernel-init img"])  # the kernel view too, without scrolling
+    page.set_viewport_size({"width": 1600, "height": 1000})
     shoot(page, "lecture-kernel.png", "#kernel-view")
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "lecture-paused.png")
     page.keyboard.press("p")  # presentation view: the race only, bigger type
-    wait_until(page, lambda: not page.locator("#inputs-col").is_visible(), 10, "the presentation view")
+    wait_until(page, lambda: not page.locator("#side").is_visible(), 10, "the presentation view")
     assert page.locator("#psnr-plot").is_visible() and page.locator("#overlay-1").is_visible()
     shoot(page, "lecture-presenting.png")
     page.keyboard.press("Escape")
-    wait_until(page, lambda: page.locator("#inputs-col").is_visible(), 10, "the normal view")
+    wait_until(page, lambda: page.locator("#side").is_visible(), 10, "the normal view")
 
+    page.click("#files-tab-button")
     page.click("#race-gif")
     wait_until(page, lambda: page.locator("#lecture-exports a").count() == 1, 60, "the race GIF")
     assert ".gif" in page.locator("#lecture-exports a").first.get_attribute("href")
 
+    # a page opened from a link shows that link (as restored) before anyone presses Copy link
+    opened = page.locator("#link textarea, #link input").first.input_value()
+    assert opened.startswith("http") and "seed=3" in opened or DOCS, opened
     page.click("#copy-link")
     wait_until(page, lambda: "?" in page.locator("#link textarea, #link input").first.input_value(), 30, "the link")
     link = page.locator("#link textarea, #link input").first.input_value()
     fields = {k: v[0] for k, v in parse_qs(urlparse(link).query).items()}
     assert fields["preset"] == "camera" and fields["samplers"] == "int,full,random"
-    assert (fields["ratio"], fields["seed"], fields["max_side"]) == (("0.2", "0", "128") if DOCS else ("0.3", "3", "48"))
+    assert fields.get("ratio", "0.2,,0.2") == ("0.2,,0.2" if DOCS else "0.3,,0.3")
+    assert (fields["seed"], fields["max_side"]) == (("0", "128") if DOCS else ("3", "48"))
     assert fields["seconds"] == "300" and fields["lr"] == "0.0005"
 
     again = open_link(browser, link)
     closing.append(again)
     assert "not valid" not in again.inner_text("#link-notice")
     again.click("#settings button")
-    for elem_id in ("ratio", "seed", "size", "width", "depth", "amount", "lr", "eval-every", "w0"):
+    for elem_id in ("ratio-1", "ratio-3", "seed", "max-side", "width", "hidden-layers", "seconds", "lr", "eval-every",
+                    "first-w0"):
         assert number(again, elem_id) == pytest.approx(number(page, elem_id)), elem_id
     page.click("#stop")

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, browser, closing, wait_until  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, assert_in_view, browser, closing, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +34,8 @@ def table_steps(page, p: str) -> dict[str, int]:
 
 
 def stepped(page, p: str) -> dict[str, tuple[int, int]]:
+    if page.locator(f"#{p}step-caption").count() == 0:  # the side panel's Step tab is not shown yet
+        return {}
     text = page.inner_text(f"#{p}step-caption").split("Steps:")[-1]
     return {m: (int(a), int(b)) for m, a, b in re.findall(r"([\w-]+) (\d+) → (\d+)", text)}
 
@@ -80,6 +82,9 @@ def test_a_link_opens_the_tab_and_step_mode_and_the_kernel_view_work_there(brows
     for elem in ("step-error", "step-change", "step-predicted"):
         assert page.locator(f"#{p}{elem} img").count() == 1, elem
     assert re.search(r"cosine similarity -?[0-9.]+", page.inner_text(f"#{p}step-caption"))
+    # Algorithm 1 looks the same on every tab (its styles once styled the image tab's panel only)
+    current = page.evaluate(f"() => getComputedStyle(document.querySelector('#{p}algorithm li.current')).backgroundColor")
+    assert current == "rgb(255, 243, 176)", current
 
     page.locator(f"#{p}overlay-1 img").click()  # the middle of INT's first picture
     caption = f"#{p}kernel-caption"
@@ -97,12 +102,13 @@ def test_a_link_opens_the_tab_and_step_mode_and_the_kernel_view_work_there(brows
 
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
-        page.locator(f"#{p}step-view").scroll_into_view_if_needed()
         page.wait_for_timeout(500)
+        assert_in_view(page, [f"#{p}step", f"#{p}step-view", f"#{p}race .panel img", f"#{p}psnr-plot .main-svg"])
         shoot(page, f"lecture-{tab}-{width}x{height}.png")
     shoot(page, f"lecture-{tab}-step.png", f"#{p}step-view")
     shoot(page, f"lecture-{tab}-kernel.png", f"#{p}kernel-view")
 
+    page.click(f"#{p}files-tab-button")
     page.click(f"#{p}race-gif")
     wait_until(page, lambda: page.locator(f"#{p}lecture-exports a").count() == 1, 60, "the race GIF")
     assert ".gif" in page.locator(f"#{p}lecture-exports a").first.get_attribute("href")

@@ -52,4 +52,6 @@ def status_line(status: dict[str, Any], headline: str | None, max_jobs: int) -> 
     line = f"**{state.capitalize()}** · {where} · {progress}"
     if headline:
         line += f"  \n{headline[0].upper()}{headline[1:]}."
+    if state in ("done", "stopped"):
+        line += "  \nThe reconstructions, curves and summary are in the side panel's *Link & files* tab."
     return line

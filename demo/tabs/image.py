@@ -95,7 +95,4 @@ class ImageTab(ModalityTab):
         h, w = signal.shape
         meta = signal.metadata
         text = f"Working size **{w}×{h}** px ({'grey' if meta.get('channels') == 1 else 'RGB'})"
-        if meta.get("downscaled"):
-            oh, ow = meta["original_size"]
-            text += f", downscaled from {ow}×{oh} to keep each step fast on this device (setting *max side*)"
         return text + "."

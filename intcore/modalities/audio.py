@@ -158,7 +158,8 @@ def load_audio(
     mono = data.mean(axis=1)  # (T,)
     kept = mono.shape[0] / rate
     if kept < duration - 0.5 / rate:
-        notices.append(f"trimmed to the first {kept:.2f} s of {duration:.2f} s")
+        notices.append(f"trimmed to the first {kept:.2f} s of {duration:.2f} s (max_seconds): every second is "
+                       f"{rate:,} more points to fit, so a longer clip makes every step slower")
     if clipped > 0.001:
         notices.append(f"{clipped:.1%} of the samples are clipped at full scale; the fit reproduces the clipping")
     peak = float(np.abs(mono).max())

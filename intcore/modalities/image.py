@@ -138,6 +138,9 @@ def load_image(source: str | Path | np.ndarray, max_side: int | None = None, nam
     if max_side is not None:
         arr = _downscale(arr, max_side)
     h, w = arr.shape[:2]
+    if (h, w) != tuple(original):
+        notices.append(f"downscaled from {original[1]}×{original[0]} to {w}×{h} px (max_side {max_side}): every "
+                       "pixel is a point to fit, so a smaller picture keeps each step fast")
     values = torch.from_numpy(np.ascontiguousarray(arr)).reshape(h * w, -1) * 2 - 1
     return Signal(
         coords=grid_coords((h, w)),
