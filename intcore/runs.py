@@ -85,12 +85,12 @@ def time_to_target(points: Iterable[tuple[float, float]], target: float) -> floa
 
 
 def default_target(results: dict[str, RunResult]) -> float:
-    """The best quality that both `int` and `full` reached (else: that every run reached), so each
-    run's time to target is the time to a quality both attain."""
-    keys = [k for k in ("int", "full") if k in results]
-    if len(keys) < 2:
-        keys = list(results)
-    return min(results[k].best_quality for k in keys)
+    """Full batch's final quality when full batch was raced (the quality every time saving is read at:
+    docs/measuring.md), else the lowest best quality among the runs (one that every run reached).
+    Known only once the race has ended: while it runs, a race has a target only if one was given."""
+    if "full" in results and results["full"].curve:
+        return results["full"].final.quality
+    return min(r.best_quality for r in results.values() if r.curve)
 
 
 def time_savings(results: dict[str, RunResult], target: float, baseline: str = "full") -> dict[str, float | None]:
