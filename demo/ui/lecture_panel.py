@@ -1,16 +1,16 @@
 """Lecture mode's widgets on every tab and their handlers: `LecturePanel`.
 
 Step mode (the Step button beside Start; Algorithm 1 live and the step's pictures in the side panel's
-"Step & kernel" tab), the kernel view (a click on a column's picture), links that restore a setup, the
-presentation view and the exports (race GIF, poster figure). What differs per modality (the pictures,
-what a click points at) comes from the tab's lecture drawing (demo.lecture.base); the mathematics is in
-intcore.teach; per page, demo.lecture.state.LectureState listens to the race.
+"Step & kernel" tab), the kernel view (a click on a column's picture) and the exports for slides (race
+GIF, poster figure). What differs per modality (the pictures, what a click points at) comes from the
+tab's lecture drawing (demo.lecture.base); the mathematics is in intcore.teach; per page,
+demo.lecture.state.LectureState listens to the race. The panel knows its tab only through `Page`.
 """
 from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import gradio as gr
 import numpy as np
@@ -18,46 +18,57 @@ import torch
 
 from intcore.lr_schedules import lr_factor
 from intcore.modalities import get_modality
-from intcore.models import ModelConfig
+from intcore.signals import Signal
 from intcore.teach import epsilon_for_psnr, explain_step, kernel_row
 
 from ..lecture.algorithm import algorithm_html
 from ..lecture.base import LectureDrawing
 from ..lecture.poster import PosterSetup, make_poster
 from ..lecture.state import LectureState
-from ..lecture.text import HOW_INT_WORKS, KERNEL_CAPTION, NO_UPLOAD_IN_LINKS, kernel_caption, step_caption
-from ..server import settings as S
+from ..lecture.text import HOW_INT_WORKS, KERNEL_CAPTION, kernel_caption, step_caption
 from ..server.race import Race
 from ..server.sessions import Session
-from .live import plain_text
+from ..tabs import ModalityTab
 
-if TYPE_CHECKING:
-    from .race_tab import RaceTab
+
+
+class Page(Protocol):
+    """What lecture mode needs from the tab it is part of (demo.ui.race_tab.RaceTab)."""
+
+    tab: ModalityTab
+    side_tabs: gr.Tabs
+    """the side panel's tabs: a step or a kernel click shows its "step" tab"""
+    view: gr.HTML
+    """the race view, whose `select` event is a click on a column's picture"""
+    size_control: Any
+    """the working-size control (the poster is made at that size)"""
+
+    def current(self, request: gr.Request) -> Session | None: ...
+
+    def session_for(self, request: gr.Request) -> Session: ...
+
+    def preset_signal(self, stem: str, size: Any, session: Session) -> Signal | None:
+        """The preset of that file stem loaded at `size` (None, after a warning, when it cannot be)."""
+
+    def poster_setup(self) -> PosterSetup:
+        """The poster's race on this page's device with its default model and learning rate."""
 
 STEP_WAIT_SECONDS = 120.0
 """how long a Step click waits for every column's step (a loaded 2-core machine can be slow)"""
 POSTER_PRESET = "camera"
 IDLE_NOTE = "Pause the race (Space), then Step (→): every column takes exactly one training step."
 
-WHOLE_URL_JS = "(query) => (query && !query.includes('://') ? location.origin + location.pathname + '?' + query : query)"
-"""a link's query string -> the whole address of this page with it"""
-COPY_JS = """(query) => {
-  const url = location.origin + location.pathname + (query ? '?' + query : '');
-  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
-  return url;
-}"""
-"""the link box shows the whole URL: this page's address and the setup's query string"""
 
 
 class LecturePanel:
     """The lecture widgets of one tab and their handlers."""
 
-    def __init__(self, rt: "RaceTab") -> None:
-        self.rt = rt
-        drawing = rt.tab.lecture_drawing
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        drawing = page.tab.lecture_drawing
         assert drawing is not None
         self.drawing: type[LectureDrawing] = drawing
-        self.p = rt.tab.prefix
+        self.p = page.tab.prefix
 
     # ------------------------------------------------------------------------------------ layout
 
@@ -92,54 +103,34 @@ class LecturePanel:
         with gr.Accordion("How INT works / how to read this", open=False, elem_id=f"{p}how-int-works"):
             gr.Markdown(HOW_INT_WORKS)
 
-    def share_layout(self) -> None:
-        """The side panel's "Link & files" tab (its top): the link, the presentation view, the exports."""
+    def exports_layout(self, poster: bool) -> None:
+        """The exports for slides (in the side panel's "Link & files" tab): a GIF of the race, the poster."""
         p = self.p
-        self.link_values = gr.JSON(None, visible=False)
-        """the settings of the link the page was opened with (set once, at page load, only from a link)"""
-        with gr.Row(elem_id=f"{p}lecture-tools"):
-            self.link = gr.Textbox(label="Link to this setup (opening it restores the settings)", elem_id=f"{p}link",
-                                   interactive=False, scale=4, buttons=["copy"])
-            self.copy_link = gr.Button("Copy link", elem_id=f"{p}copy-link", size="sm", scale=1, min_width=90)
         with gr.Row():
-            self.present = gr.Button("Presentation view (P)", elem_id=f"{p}present", size="sm")
-            self.poster = gr.Button("Poster figure (PNG)", elem_id=f"{p}poster", size="sm",
-                                    visible=any(x.stem == POSTER_PRESET for x in self.rt.presets))
             self.race_gif = gr.Button("Race GIF", elem_id=f"{p}race-gif", size="sm")
+            self.poster = gr.Button("Poster figure (PNG)", elem_id=f"{p}poster", size="sm", visible=poster)
         self.export = gr.File(label="Lecture exports", elem_id=f"{p}lecture-exports", interactive=False, visible=False)
 
     # ------------------------------------------------------------------------------------ wiring
 
     def wire(self) -> None:
         """Connect the widgets (called inside the app's Blocks, after the tab's own wiring)."""
-        from gradio.context import Context
-
-        rt = self.rt
+        page = self.page
         private: dict[str, Any] = dict(api_visibility="private", concurrency_limit=None)
         step_outputs = [self.algorithm, self.step_error, self.step_change, self.step_predicted, self.step_text,
-                        rt.side_tabs]
+                        page.side_tabs]
         self.step.click(self.take_step, [self.where], step_outputs, api_name=f"{self.p}step", concurrency_limit=None,
                         show_progress="hidden")
-        kernel_outputs = [self.kernel_init, self.kernel_now, self.kernel_text, rt.side_tabs]
-        rt.live.view.select(self.kernel_clicked, [self.where], kernel_outputs, **private)  # a column's picture
+        kernel_outputs = [self.kernel_init, self.kernel_now, self.kernel_text, page.side_tabs]
+        page.view.select(self.kernel_clicked, [self.where], kernel_outputs, **private)  # a column's picture
         for name, picture in (("kernel", self.kernel_init), ("kernel", self.kernel_now), ("step", self.step_error),
                               ("step", self.step_change), ("step", self.step_predicted)):
             picture.select(self._on_picture(name), [self.where], kernel_outputs, **private)
         self.where.release(self.move_cut, [self.where], [*step_outputs[1:4], *kernel_outputs[:3]], **private)
-        settings = {rt.chosen, *rt.controls.all()}
-        self.copy_link.click(self.make_link, settings, [self.link], **private).then(
-            None, [self.link], [self.link], js=COPY_JS)
-        self.present.click(None, js="() => { document.body.classList.toggle('int-presenting'); }")
-        self.poster.click(self.make_poster_figure, [rt.controls.single[rt.size_name]], [self.export],
-                          concurrency_limit=1, api_name=f"{self.p}poster")
+        # the poster endpoint names the working size by its setting: /poster(max_side=...)
+        self.poster.click(self.make_poster_figure, None, [self.export], concurrency_limit=1, api_name=f"{self.p}poster",
+                          inputs_kwargs={"size": page.size_control})
         self.race_gif.click(self.make_race_gif, None, [self.export], **private)
-        # A link is applied in two steps, so that a page opened WITHOUT one never has an event pending on
-        # its settings at load (a value typed while one was pending could be lost): the load event reads
-        # the link into a hidden value; only a change of that value (a link was given) sets the controls.
-        Context.root_block.load(self.read_link, None, [self.link_values], **private)
-        self.link_values.change(self.apply_link, [self.link_values],
-                                [rt.picture, rt.chosen, rt.notice, self.rt.link_notice, self.link, rt.tabs,
-                                 *rt.controls.all()], **private).then(None, [self.link], [self.link], js=WHOLE_URL_JS)
 
     # ------------------------------------------------------------------------------------ the race's hook
 
@@ -155,7 +146,7 @@ class LecturePanel:
             session.lecture = None
 
     def _current(self, request: gr.Request) -> tuple[Session | None, Race | None, LectureState | None]:
-        session = self.rt.current(request)
+        session = self.page.current(request)
         if session is None or session.race is None:
             return session, None, None
         return session, session.race, session.lecture
@@ -310,66 +301,6 @@ class LecturePanel:
             kernel = self.kernel_at(column, index, shape, source, where, request)[:3]
         return [*pics, *kernel]
 
-    # ------------------------------------------------------------------------------------ links
-
-    def link_values_of(self, got: dict[Any, Any]) -> S.Values:
-        """The tab's control values -> the link's values (the settings model's names)."""
-        rt = self.rt
-        values = S.given(rt.controls.values(got), rt.defaults)
-        values["tab"] = rt.tab.modality
-        stems = {str(p): p.stem for p in rt.presets}
-        chosen = got[rt.chosen]
-        if chosen in stems:
-            values[S.PRESET] = stems[chosen]
-        return values
-
-    def make_link(self, got: dict[Any, Any]) -> Any:
-        try:
-            values = self.link_values_of(got)
-        except ValueError as exc:
-            gr.Warning(plain_text(f"The link cannot carry this setup: {exc}"))
-            return gr.skip()
-        if S.PRESET not in values and got[self.rt.chosen]:
-            gr.Warning(NO_UPLOAD_IN_LINKS)
-        return S.encode(values)
-
-    def read_link(self, request: gr.Request) -> Any:
-        """Page load: the URL's query string read onto this tab's defaults, if the link is for this tab
-        (a link without a valid tab is read by the first tab); else nothing changes."""
-        rt = self.rt
-        params = dict(request.query_params) if request is not None else {}
-        params.pop("__theme", None)
-        if not params:
-            return gr.skip()
-        tab = params.get("tab")
-        mine = tab == rt.tab.modality or (tab not in S.TABS and rt.tab.modality == S.TABS[0])
-        if not mine:
-            return gr.skip()
-        base = {**rt.defaults, "tab": rt.tab.modality, S.PRESET: rt.first.stem if rt.first else None}
-        got = S.decode(params, base, [p.stem for p in rt.presets])
-        return {"settings": got.settings, "notices": got.notices}
-
-    def apply_link(self, link: dict[str, Any] | None, request: gr.Request) -> Any:
-        """The link's values -> this tab's controls, its preset, the link box and a notice."""
-        rt = self.rt
-        if not link:
-            return {rt.notice: gr.skip()}
-        values, notices = link["settings"], link["notices"]
-        for notice in notices:
-            gr.Warning(notice)
-        out: dict[Any, Any] = {rt.tabs: gr.Tabs(selected=rt.tab.modality), **rt.controls.updates(values)}
-        preset = next((p for p in rt.presets if p.stem == values.get(S.PRESET)), None)
-        if preset is not None:
-            session = rt.session_for(request)
-            signal = rt.checked(session, preset, values)
-            if signal is not None:
-                out[rt.picture] = rt.tab.picture_value(preset, signal, session.folder / "previews")
-                out[rt.chosen] = str(preset)
-                out[rt.notice] = rt.describe(signal)
-        out[self.link] = S.encode(values)
-        out[self.rt.link_notice] = "Settings restored from the link." + "".join(f"  \n⚠️ {n}" for n in notices)
-        return out
-
     # ------------------------------------------------------------------------------------ exports
 
     def make_race_gif(self, request: gr.Request) -> Any:
@@ -380,21 +311,14 @@ class LecturePanel:
         path = state.recorder.write(session.folder / "exports" / f"race-{race.id}.gif")
         return gr.File(value=str(path), visible=True)
 
-    def make_poster_figure(self, size: Any, request: gr.Request) -> Any:
-        rt = self.rt
-        preset = next((p for p in rt.presets if p.stem == POSTER_PRESET), None)
-        if preset is None:
-            gr.Warning(f"The poster needs the {POSTER_PRESET} preset, which is missing.")
-            return gr.skip()
-        session = rt.session_for(request)
-        signal = rt.checked(session, preset, rt.size_values(size))
+    def make_poster_figure(self, request: gr.Request, size: Any = None) -> Any:
+        session = self.page.session_for(request)
+        signal = self.page.preset_signal(POSTER_PRESET, size, session)
         if signal is None:
             return gr.skip()
-        gr.Info("Training the poster's four columns (full batch, random, INT, progressive INT; 200 steps each): "
-                "the PNG appears under the buttons when they are done.")
-        d = rt.defaults
-        model = ModelConfig(width=d["width"], hidden_layers=d["hidden_layers"], first_w0=d["first_w0"], w0=d["w0"])
-        setup = PosterSetup(model=model, lr=d["lr"], device=str(rt.device))
+        setup = self.page.poster_setup()
+        gr.Info(f"Training the poster's {len(setup.columns)} columns (full batch, random, INT, progressive INT; "
+                f"{setup.steps} steps each): the PNG appears under the buttons when they are done.")
         path = make_poster(signal, session.folder / "exports" / f"poster-{signal.name}.png", setup)
         return gr.File(value=str(path), visible=True)
 

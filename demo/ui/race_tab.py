@@ -19,18 +19,30 @@ from typing import Any, Callable, Iterator
 import gradio as gr
 import torch
 
+from gradio.context import Context
+
 from intcore.modalities import load_signal
+from intcore.models import ModelConfig
 from intcore.signals import Signal, SignalError
 
+from ..lecture.poster import PosterSetup
+from ..lecture.text import NO_UPLOAD_IN_LINKS
 from ..server import settings as S
 from ..server.race import Race
 from ..server.sessions import REFRESH_SECONDS, Session, SessionTable
 from ..tabs import ModalityTab
 from .controls import Controls
-from .lecture_panel import LecturePanel
+from .lecture_panel import POSTER_PRESET, LecturePanel
 from .live import LiveView, plain_text, race_view
 from .results import write_results
 
+WHOLE_URL_JS = "(query) => (query && !query.includes('://') ? location.origin + location.pathname + '?' + query : query)"
+"""a link's query string -> the whole address of this page with it (the link box shows that)"""
+COPY_JS = """(query) => {
+  const url = location.origin + location.pathname + (query ? '?' + query : '');
+  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
+  return url;
+}"""
 MAX_UPLOAD_MB = 25
 """uploads above this are refused with a message (a hard limit at twice this stops them at the door)"""
 
@@ -72,8 +84,9 @@ class RaceTab:
                         with gr.Tab("Step & kernel", id="step", elem_id=f"{p}step-tab"):
                             self.lecture.step_layout()
                     with gr.Tab("Link & files", id="files", elem_id=f"{p}files-tab"):
+                        self.share_layout()
                         if self.lecture:
-                            self.lecture.share_layout()
+                            self.lecture.exports_layout(poster=any(x.stem == POSTER_PRESET for x in self.presets))
                         fmt = tab.spec.file_extension.lstrip(".").upper()
                         self.downloads = gr.File(
                             label=f"Results: reconstructions ({fmt}), curves (CSV), summary (JSON), INT selections (GIF)",
@@ -125,6 +138,17 @@ class RaceTab:
             gr.Markdown(f"Defaults for **{self.device.type.upper()}**: {d['hidden_layers']}×{d['width']} SIREN, "
                         f"lr {d['lr']:g}, {d['seconds']:g} s of training per sampler (or {d['steps']} steps).")
 
+    def share_layout(self) -> None:
+        """The link that restores this setup, and the presentation view."""
+        p = self.tab.prefix
+        self.link_values = gr.JSON(None, visible=False)
+        """the settings of the link the page was opened with (set once, at page load, only from a link)"""
+        with gr.Row(elem_id=f"{p}lecture-tools"):
+            self.link = gr.Textbox(label="Link to this setup (opening it restores the settings)", elem_id=f"{p}link",
+                                   interactive=False, scale=4, buttons=["copy"])
+            self.copy_link = gr.Button("Copy link", elem_id=f"{p}copy-link", size="sm", scale=1, min_width=90)
+        self.present = gr.Button("Presentation view (P)", elem_id=f"{p}present", size="sm")
+
     def api_layout(self) -> None:
         """The `compare` endpoint's inputs: one hidden field per setting, named by the setting (empty: the
         tab's default), so a script calls compare(picture=..., samplers="int,full", hidden_layers=3, ...)."""
@@ -167,8 +191,40 @@ class RaceTab:
         self.reset.click(self.reset_view, None, started, api_name=f"{p}reset", concurrency_limit=None)
         self.prepare.click(self.prepare_downloads, None, {live.downloads}, api_name=f"{p}downloads",
                            concurrency_limit=None)
+        self.copy_link.click(self.make_link, {self.chosen, *c.all()}, [self.link], **private).then(
+            None, [self.link], [self.link], js=COPY_JS)
+        self.present.click(None, js="() => { document.body.classList.toggle('int-presenting'); }")
+        # A link is applied in two steps, so that a page opened WITHOUT one never has an event pending on
+        # its settings at load (a value typed while one was pending could be lost): the load event reads
+        # the link into a hidden value; only a change of that value (a link was given) sets the controls.
+        Context.root_block.load(self.read_link, None, [self.link_values], **private)
+        self.link_values.change(self.apply_link, [self.link_values],
+                                [self.picture, self.chosen, self.notice, self.link_notice, self.link, self.tabs,
+                                 *c.all()], **private).then(None, [self.link], [self.link], js=WHOLE_URL_JS)
         if self.lecture:
             self.lecture.wire()
+
+    # ------------------------------------------------------------------------------------ what lecture mode needs
+
+    @property
+    def view(self) -> gr.HTML:
+        return self.live.view
+
+    @property
+    def size_control(self) -> Any:
+        return self.controls.single[self.size_name]
+
+    def preset_signal(self, stem: str, size: Any, session: Session) -> Signal | None:
+        preset = next((p for p in self.presets if p.stem == stem), None)
+        if preset is None:
+            gr.Warning(f"The {stem} preset is missing.")
+            return None
+        return self.checked(session, preset, self.size_values(size))
+
+    def poster_setup(self) -> PosterSetup:
+        d = self.defaults
+        model = ModelConfig(width=d["width"], hidden_layers=d["hidden_layers"], first_w0=d["first_w0"], w0=d["w0"])
+        return PosterSetup(model=model, lr=d["lr"], device=str(self.device))
 
     # ------------------------------------------------------------------------------------ choosing the signal
 
@@ -353,6 +409,63 @@ class RaceTab:
                     seen = now
                     yield race.status(position), None
                 time.sleep(REFRESH_SECONDS)
+
+    # ------------------------------------------------------------------------------------ links (demo.server.settings)
+
+    def link_values_of(self, got: dict[Any, Any]) -> S.Values:
+        """The tab's control values -> the link's values (the settings model's names)."""
+        values = S.given(self.controls.values(got), self.defaults)
+        values["tab"] = self.tab.modality
+        stems = {str(p): p.stem for p in self.presets}
+        chosen = got[self.chosen]
+        if chosen in stems:
+            values[S.PRESET] = stems[chosen]
+        return values
+
+    def make_link(self, got: dict[Any, Any]) -> Any:
+        try:
+            values = self.link_values_of(got)
+        except ValueError as exc:
+            gr.Warning(plain_text(f"The link cannot carry this setup: {exc}"))
+            return gr.skip()
+        if S.PRESET not in values and got[self.chosen]:
+            gr.Warning(NO_UPLOAD_IN_LINKS)
+        return S.encode(values)
+
+    def read_link(self, request: gr.Request) -> Any:
+        """Page load: the URL's query string read onto this tab's defaults, if the link is for this tab
+        (a link without a valid tab is read by the first tab); else nothing changes."""
+        params = dict(request.query_params) if request is not None else {}
+        params.pop("__theme", None)
+        if not params:
+            return gr.skip()
+        tab = params.get("tab")
+        mine = tab == self.tab.modality or (tab not in S.TABS and self.tab.modality == S.TABS[0])
+        if not mine:
+            return gr.skip()
+        base = {**self.defaults, "tab": self.tab.modality, S.PRESET: self.first.stem if self.first else None}
+        got = S.decode(params, base, [p.stem for p in self.presets])
+        return {"settings": got.settings, "notices": got.notices}
+
+    def apply_link(self, link: dict[str, Any] | None, request: gr.Request) -> Any:
+        """The link's values -> this tab's controls, its preset, the link box and a notice."""
+        if not link:
+            return {self.notice: gr.skip()}
+        values, notices = link["settings"], link["notices"]
+        for notice in notices:
+            gr.Warning(notice)
+        out: dict[Any, Any] = {self.tabs: gr.Tabs(selected=self.tab.modality), **self.controls.updates(values)}
+        preset = next((p for p in self.presets if p.stem == values.get(S.PRESET)), None)
+        if preset is not None:
+            session = self.session_for(request)
+            signal = self.checked(session, preset, values)
+            if signal is not None:
+                out[self.picture] = self.tab.picture_value(preset, signal, session.folder / "previews")
+                out[self.chosen] = str(preset)
+                out[self.notice] = self.describe(signal)
+        out[self.link] = S.encode(values)
+        out[self.link_notice] = "Settings restored from the link." + "".join(f"  \n⚠️ {n}" for n in notices)
+        return out
 
     # ------------------------------------------------------------------------------------ controls
 
