@@ -3,9 +3,9 @@
     .venv/bin/python assets/make_presets.py
 
 Writes assets/audio/{melody,chirp}.wav (16 kHz, 16-bit mono, under 3 s) and
-assets/shapes/{mug.obj,chair.stl,blob.ply}. The mug has a hole punched in its wall and a handle that
-pierces the wall (not watertight, self-intersecting): the case the winding-number inside test is for.
-Needs numpy, soundfile and trimesh.
+assets/shapes/{mug.obj,chair.stl,blob.ply}. The mug is watertight (a closed revolved body and a closed
+handle that reaches into its wall); the chair is the triangle soup of overlapping parts that the
+winding-number inside test is for. Needs numpy, soundfile and trimesh.
 """
 from __future__ import annotations
 
@@ -58,24 +58,18 @@ def chirp() -> np.ndarray:
 
 
 def mug() -> trimesh.Trimesh:
-    """A thick-walled mug (closed profile revolved), a round hole cut through one side of the wall
-    (not watertight), and a handle (a half torus) that pierces the wall (self-intersecting)."""
+    """A thick-walled mug (a closed profile revolved) and a handle (a torus whose inner half lies inside the
+    wall): two closed surfaces, so the mesh is watertight; where they overlap, both count as inside."""
     # Profile in (r, z), counter-clockwise: outer wall up, rim, inner wall down, inner floor, base.
     profile = np.array([[0.0, 0.0], [0.80, 0.0], [0.85, 0.05], [0.85, 1.6], [0.75, 1.6],
                         [0.75, 0.15], [0.0, 0.15]])
     body = trimesh.creation.revolve(profile, sections=48)
-    centres = body.triangles_center
-    # The hole: faces of the outer wall within 0.18 of the point (0, -0.85, 0.9), the side opposite the handle.
-    hole = np.linalg.norm(centres - np.array([0.0, -0.85, 0.9]), axis=1) < 0.18
-    body.update_faces(~hole)
-    body.remove_unreferenced_vertices()
     handle = trimesh.creation.torus(major_radius=0.45, minor_radius=0.09, major_sections=32, minor_sections=12)
     handle.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
     handle.apply_translation([0.8, 0.0, 0.85])
-    keep = handle.triangles_center[:, 0] > 0.7  # the half outside (and just inside) the wall
-    handle.update_faces(keep)
-    handle.remove_unreferenced_vertices()
-    return trimesh.util.concatenate([body, handle])
+    mug = trimesh.util.concatenate([body, handle])
+    assert mug.is_watertight, "the mug preset must be watertight"
+    return mug
 
 
 def chair() -> trimesh.Trimesh:

@@ -15,7 +15,8 @@ from helpers import ROOT, client_for, need_gradio
 gr, gradio_client, *_ = need_gradio("soundfile", "trimesh", "igl")
 
 from demo.server.media import KEEP, Media  # noqa: E402
-from demo.tabs.audio import AudioCanvas, AudioTab  # noqa: E402
+from demo.drawing.waveform import WIDTH  # noqa: E402
+from demo.tabs.audio import BAR, AudioCanvas, AudioTab  # noqa: E402
 from demo.tabs.shape import ShapeCanvas, ShapeTab  # noqa: E402
 from intcore.modalities import get_modality, load_signal  # noqa: E402
 from intcore.trainer import Snapshot  # noqa: E402
@@ -39,9 +40,16 @@ def test_audio_canvas_panels_show_where_the_selection_is_and_player_cadence() ->
     waveform, recon, player = canvas.draw(snapshot(signal, early, wave), "selection")
     assert waveform.ndim == 3 and recon.shape == waveform.shape
     assert isinstance(player, Media) and player.suffix == ".wav" and player.data[:4] == b"RIFF"
-    assert (waveform == (255, 214, 0)).all(axis=2).any()  # the selection is lit
+    bars = lambda img: (img == BAR).all(axis=2).sum(axis=0)  # noqa: E731  (bar pixels in each pixel column)
+    assert np.median(bars(waveform)[: WIDTH // 5]) > 0.9 * waveform.shape[0] and bars(waveform)[WIDTH // 2:].max() == 0
     density = canvas.density(early)
     assert density[: len(density) // 5].min() == 1.0 and density[len(density) // 2 :].max() == 0.0
+    # A uniform choice of as many samples draws bars along the uniform line: the two pictures tell the
+    # teacher's choice from a random one at a glance (the old ones were both solid yellow).
+    uniform = np.random.default_rng(0).choice(signal.n, size=len(early), replace=False)
+    spread = canvas.draw(snapshot(signal, uniform, wave), "selection")[0]
+    heights = bars(spread)[bars(spread) > 0]
+    assert heights.std() < 0.2 * heights.mean() and bars(waveform).std() > 3 * heights.std()
     error, _, again = canvas.draw(snapshot(signal, early, wave), "error")
     assert again is KEEP  # the player is not reloaded on every refresh
     assert not np.array_equal(error, waveform), "the error view looks like the selection view"
@@ -71,13 +79,16 @@ def test_shape_canvas_draws_pictures_and_a_distinct_error_view() -> None:
     assert (recon != 250).any(axis=2).mean() > 0.05, "the reconstruction picture is empty"
     error_good, _ = canvas.draw(snapshot(signal, selected, good), "error")
     assert not np.array_equal(error_good, first), "the error view is the selection view"
-    # A blob that misses the mug shows more error (brighter Inferno) than the mug's own surface.
+    # A blob that misses the mug shows more error (redder) than the mug's own surface, and a good fit reads
+    # as a light shape (the error view was once nearly black when the fit was good).
     import trimesh
 
     wrong = trimesh.creation.icosphere(subdivisions=3, radius=0.3)
     error_bad, _ = canvas.draw(snapshot(signal, selected, wrong), "error")
-    lit = lambda img: img[(img != 250).any(axis=2) & (img.sum(axis=2) > 0)].mean()  # noqa: E731
-    assert lit(error_bad) > lit(error_good)
+    drawn = lambda img: img[(img != canvas.faded).any(axis=2)].astype(float)  # noqa: E731  (the surface drawn)
+    redness = lambda img: (drawn(img)[:, 0] - drawn(img)[:, 2]).mean()  # noqa: E731
+    assert redness(error_bad) > redness(error_good) + 20
+    assert drawn(error_good).mean() > 120
 
 
 def test_shape_preview_and_download_are_glb_with_normals_y_up_in_input_coordinates(tmp_path) -> None:

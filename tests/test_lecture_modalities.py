@@ -63,19 +63,21 @@ def test_audio_clicks_map_x_to_time_on_race_and_lecture_pictures(clip):
     assert "0.2500 s" in d.describe_point(RATE // 4)
 
 
-def test_audio_step_pictures_are_curves_over_time_on_one_scale(clip):
+def test_audio_step_pictures_show_where_along_time_the_step_acted_on_one_scale(clip):
     n = RATE
-    actual = np.zeros(n)
-    actual[: n // 2] = 1.0  # the first half moved up, the second half down
-    actual[n // 2:] = -1.0
+    t = np.arange(n)
+    actual = np.where(t < n // 2, np.sin(2 * np.pi * 440 * t / RATE), 0.0)  # an oscillating change, first half only
     selected = np.arange(n // 4)  # the step trained on the first quarter only
     pics = AudioLecture(clip).step_pictures(_explanation(n, selected, actual, 0.5 * actual))
     change, predicted, error = pics["change"], pics["predicted"], pics["error"]
     assert change.shape == predicted.shape == (PLOT_H + AXIS_H, WIDTH, 3)
-    top, bottom = 5, PLOT_H - 5
-    assert tuple(change[top + 10, 100]) == UP and tuple(change[bottom, 500]) == DOWN
-    # same scale: the prediction is half as tall, so near the top its first half stays background
-    assert tuple(predicted[top + 10, 100]) != UP and tuple(predicted[PLOT_H // 2 - 10, 100]) == UP
+    filled = lambda pic: (pic[:PLOT_H] != 250).any(axis=2).sum(axis=0)  # noqa: E731  (drawn px per column)
+    # the size of the change, not its oscillation: one smooth block over the first half, nothing after
+    first, second = filled(change)[5: WIDTH // 2 - 5], filled(change)[WIDTH // 2 + 5:]
+    assert first.min() > 0.8 * PLOT_H and second.max() == 0 and first.std() < 0.05 * first.mean()
+    # same scale: the prediction (half the change) is half as tall
+    assert abs(np.median(filled(predicted)[5: WIDTH // 2 - 5]) - 0.5 * np.median(first)) <= 3
+    assert tuple(change[PLOT_H - 3, 100]) == UP and tuple(predicted[PLOT_H - 3, 100]) == DOWN
     # the error plot is orange only over the first quarter, where the selected samples lie
     orange = (error[:PLOT_H, :, 0] > 200) & (error[:PLOT_H, :, 2] < 80)
     lit = np.flatnonzero(orange.any(axis=0))

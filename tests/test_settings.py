@@ -108,3 +108,10 @@ def test_bad_values_are_errors_that_name_the_setting(base, raw, word):
 
 def test_a_target_is_a_typed_number_or_none():
     assert S.read("target", "") is None and S.read("target", 0) is None and S.read("target", "31.5") == 31.5
+
+
+def test_a_shapes_default_target_is_every_point_right_and_can_be_cleared():
+    base = S.defaults("shape", "cpu")
+    assert base["target"] == 1.0 and S.defaults("image", "cpu")["target"] is None
+    assert S.given({"target": 0}, base)["target"] is None  # cleared: no target
+    assert S.given({}, base)["target"] == 1.0

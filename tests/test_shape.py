@@ -215,12 +215,12 @@ def test_bad_grid_is_a_value_error() -> None:
         load_shape(trimesh.creation.box(), grid=1)
 
 
-def test_presets_load_and_one_is_open() -> None:
+def test_presets_load_and_the_first_one_shown_is_watertight() -> None:
     presets = sorted((ROOT / "assets" / "shapes").glob("*"))
     assert len(presets) >= 3
-    signals = [load_signal(p, grid=16) for p in presets]
-    assert any(not s.metadata["watertight"] for s in signals)
-    assert all(0.01 < s.metadata["inside_fraction"] < 0.9 for s in signals)
+    signals = {p.stem: load_signal(p, grid=16) for p in presets}
+    assert signals["mug"].metadata["watertight"] and not signals["mug"].metadata["notices"]
+    assert all(0.01 < s.metadata["inside_fraction"] < 0.9 for s in signals.values())
 
 
 # ---------------------------------------------------------------- end to end
@@ -247,7 +247,10 @@ def test_cli_compare_on_a_mesh(tmp_path: Path, capsys: pytest.CaptureFixture[str
     from intcore.cli import main
 
     out = tmp_path / "out"
-    code = main(["compare", str(ROOT / "assets" / "shapes" / "mug.obj"), "--grid", "10", "--steps", "6", "--width", "16",
+    open_mesh = trimesh.creation.icosphere(subdivisions=2)
+    open_mesh.update_faces(open_mesh.triangles_center[:, 2] < 0.8)  # a hole at the top: not watertight
+    open_mesh.export(tmp_path / "cup.obj")
+    code = main(["compare", str(tmp_path / "cup.obj"), "--grid", "10", "--steps", "6", "--width", "16",
                  "--hidden-layers", "2", "--eval-every", "3", "--device", "cpu", "--quiet", "--out", str(out)])
     assert code == 0
     captured = capsys.readouterr()

@@ -34,7 +34,7 @@ def race_figure(
     largest single cost of the server's drawing. tests/test_app.py checks the JSON against plotly's schema."""
     by_steps = x_axis == "steps"
     unit_x = "steps" if by_steps else "s"
-    label = metric.upper()
+    label = "IoU" if metric == "iou" else metric.upper()
     # The same traces in the same order at every refresh (curves, then target, then markers), with the
     # target as a trace rather than a shape + annotation, so the legend and layout never jump.
     curves = {name: [(s.step if by_steps else s.train_seconds, _finite(s.quality)) for s in res.curve]

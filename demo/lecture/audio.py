@@ -64,6 +64,34 @@ def signed_plot(values: np.ndarray, scale: float, height: int = PLOT_H, width: i
     return canvas
 
 
+SMOOTH_COLUMNS = 5
+"""a curve's size is its root mean square over this many pixel columns around each (a few periods of the
+clip's notes at the default sizes)"""
+
+
+def column_rms(values: np.ndarray, width: int = WIDTH) -> np.ndarray:
+    """Per pixel column, the root mean square of the samples under it and its neighbours (SMOOTH_COLUMNS)."""
+    v = np.asarray(values, np.float64)
+    starts = column_starts(len(v), width)
+    sums = np.add.reduceat(v * v, starts)
+    counts = np.diff(np.append(starts, len(v))).astype(np.float64)
+    kernel = np.ones(SMOOTH_COLUMNS)
+    return np.sqrt(np.convolve(sums, kernel, "same") / np.convolve(counts, kernel, "same").clip(min=1))
+
+
+def size_plot(values: np.ndarray, scale: float, colour=UP, height: int = PLOT_H, width: int = WIDTH) -> np.ndarray:
+    """How large a signed curve is along time: in every pixel column the root mean square of the samples
+    under it, filled from the bottom (top: `scale`). A step's change to a clip oscillates at the clip's
+    own frequencies, hundreds of times across the picture; drawn signed it looks like noise, drawn as
+    its size it shows where the step acted."""
+    rms = column_rms(values, width)
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    canvas = np.full((height, width, 3), BACKGROUND, np.uint8)
+    top = np.rint((height - 1) - np.clip(rms / scale, 0, 1) * (height - 2)).astype(int)
+    _fill(canvas, np.full(width, height - 1), top, colour, rms > 0)
+    return canvas
+
+
 def time_axis(seconds: float, width: int = WIDTH) -> np.ndarray:
     """A strip of time ticks (0, a quarter, ..., the clip's length in seconds)."""
     img = Image.new("RGB", (width, AXIS_H), BACKGROUND)
@@ -95,9 +123,10 @@ class AudioLecture(LectureDrawing):
     """Step and kernel pictures of a clip as curves over time; a click names a time."""
 
     unit = "sample"
-    labels = {"error": "error over time before the step (orange: where the k trained on lie; the bars under it: their share)",
-              "change": "Δf over time: what the step changed (red up, blue down)",
-              "predicted": "J·Δθ over time: the kernel's prediction (same scale)",
+    wide = True
+    labels = {"error": "error along time before the step (orange: where the k trained on lie; bars: their share)",
+              "change": "how much the step changed f along time (size of Δf)",
+              "predicted": "how much the kernel predicted (size of J·Δθ, same scale)",
               "kernel_init": "K(t₀, ·) at the initial weights", "kernel_now": "K(t₀, ·) at the current weights"}
     kernel_hint = "click a time in any column's waveform pictures (or in these plots)"
     kernel_legend = ("Up (red): moves the same way as t₀, down (blue): the opposite way; height ∝ "
@@ -146,12 +175,12 @@ class AudioLecture(LectureDrawing):
         selected = None if expl.selected is None else expl.selected.detach().cpu().numpy()
         change = as_numpy(expl.effect.actual)[: self.t]
         predicted = as_numpy(expl.effect.predicted)[: self.t]
-        scale = self.signed_scale(change)
+        scale = float(column_rms(change).max()) or 1.0
         axis = time_axis(self.seconds)
         return {
             "error": self.error_plot(as_numpy(expl.errors), selected),
-            "change": np.concatenate([_label(signed_plot(change, scale), f"df = f' - f (top: +{scale:.3g})"), axis]),
-            "predicted": np.concatenate([_label(signed_plot(predicted, scale), f"J dtheta, the prediction (top: +{scale:.3g})"), axis]),
+            "change": np.concatenate([size_plot(change, scale, UP), axis]),
+            "predicted": np.concatenate([size_plot(predicted, scale, DOWN), axis]),
         }
 
     # ------------------------------------------------------------ kernel

@@ -34,6 +34,8 @@ class LectureDrawing(ABC):
     """how to open the kernel view on this tab"""
     where_label: ClassVar[str] = ""
     """the label of a slider that moves the cut (`where`); "" when the pictures show the whole signal"""
+    wide: ClassVar[bool] = False
+    """the pictures are much wider than tall (a clip along time): lecture mode shows them one under another"""
     race_frame_side: ClassVar[int] = 160
     """the race GIF's pictures are about this many pixels on their longer side"""
     kernel_legend: ClassVar[str] = ("Red: moves the same way as x₀, blue: the opposite way, white: not at all; "

@@ -61,6 +61,12 @@ DEFAULT_SECONDS: dict[str, dict[str, float]] = {
 }
 """the default budget of a page's race: training seconds per sampler, by modality and device kind"""
 
+DEFAULT_TARGET: dict[str, float] = {"shape": 1.0}
+"""a target typed for you, per modality: a shape's IoU 1 (every point inside or outside as it should be),
+Algorithm 1's stop rule with ε = 0. A small network fits every label of a default grid within seconds,
+after which a race with no target would only show flat lines; with it, each column stops when it gets
+there and the race is decided by who got there first. Clear the field to train the whole budget."""
+
 SIZE_FALLBACK: dict[str, float] = {"max_side": 768, "max_seconds": 10.0, "grid": 64}
 """the working size the app uses where the library's default is None (no limit): the Kodak size on a
 GPU, so that a phone photo does not become 12 M coordinates"""
@@ -141,7 +147,7 @@ def defaults(modality: str, device: torch.device | str) -> Values:
     samplers = [s for s in RACE_COLUMNS if s in sampler_names(modality)][:MAX_COLUMNS]
     values["samplers"] = samplers
     values.update(column_defaults(samplers))
-    values["target"] = None
+    values["target"] = DEFAULT_TARGET.get(modality)
     return values
 
 

@@ -53,6 +53,9 @@
         if ('visible' in c) col.style.display = c.visible ? '' : 'none';
         if ('head' in c) col.querySelector('.column-head').innerHTML = c.head;
         Object.entries(c.panels || {}).forEach(([slot, url]) => media(col.querySelector(`[data-slot="${slot}"]`), url));
+        Object.entries(c.captions || {}).forEach(([slot, text]) => {
+          col.querySelector(`[data-slot="${slot}"] figcaption`).textContent = text;
+        });
       });
       element.querySelector('.race-columns').dataset.count = String(
         element.querySelectorAll('.race-column:not([style*="none"])').length);

@@ -1,5 +1,6 @@
-"""The audio tab: a clip in; per column the waveform with this step's training samples and WHERE they
-are (the share of samples trained on along time), the reconstruction over the target, and a player."""
+"""The audio tab: a clip in; per column WHERE this step's training samples lie (the share of each stretch
+of the clip trained on, as bars over the faded waveform, against the uniform share), the reconstruction
+over the target, and a player. The pictures carry no text: their captions are the page's own."""
 from __future__ import annotations
 
 import io
@@ -14,26 +15,29 @@ from PIL import Image, ImageDraw
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
-from ..drawing.colors import HIGHLIGHT_RGB, caption_frame
+from ..drawing.colors import caption_frame
 from ..drawing.waveform import HEIGHT, WIDTH, column_ranges, column_starts
 from ..lecture.audio import AudioLecture
 from ..server.media import KEEP, Media
 from .base import TABS, ModalityTab, Panel
 
-DENSITY = 56
-"""px along the bottom of the selection panel: the share of each stretch of time that is trained on"""
+BINS = 64
+"""the selection picture's bars: the clip in this many equal stretches (each a few hundred samples, so a
+uniform choice gives bars of nearly equal height and a teacher's preference shows)"""
+BARS_UP_TO = 4.0
+"""the bars' full height is this many times the uniform share (a teacher's preference is a few times it)"""
 ERROR_VMAX = 0.25
 """error panel scale: errors at or above this (of amplitude 1) fill the height"""
 PLAYER_SECONDS = 8.0
 """refresh a column's player at most this often (and always at the end of the run)"""
-WAVE_H = HEIGHT - DENSITY - 4
-MID, HALF = WAVE_H / 2, WAVE_H / 2 - 1  # the waveform's zero line and amplitude 1, in px
+MID, HALF = HEIGHT / 2, HEIGHT / 2 - 1  # the waveform's zero line and amplitude 1, in px
 BACKGROUND = (250, 250, 250)
 WAVE = (70, 70, 70)
 TARGET_FADED = (200, 200, 200)
 RECON = (46, 134, 171)
 ERROR = (228, 87, 46)
-GUIDE = (215, 215, 215)
+BAR = (214, 110, 0)
+UNIFORM = (40, 40, 40)
 
 
 def _envelope(draw: ImageDraw.ImageDraw, wave: np.ndarray, color: tuple[int, int, int], mid: float = MID,
@@ -62,55 +66,48 @@ class AudioCanvas:
         _envelope(ImageDraw.Draw(self.plain), self.target, WAVE)
         self.faded = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
         _envelope(ImageDraw.Draw(self.faded), self.target, TARGET_FADED)
-        self.full_height = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
-        _envelope(ImageDraw.Draw(self.full_height), self.target, TARGET_FADED, HEIGHT / 2, HEIGHT / 2 - 1)
 
-    def density(self, selected: np.ndarray) -> np.ndarray:
-        """Share of the samples under each pixel column that are trained on this step: (WIDTH,) in [0, 1]."""
+    def density(self, selected: np.ndarray, bins: int = WIDTH) -> np.ndarray:
+        """Share of the samples in each of `bins` equal stretches of the clip that are trained on this
+        step: (bins,) in [0, 1]."""
         mask = np.zeros(self.t, dtype=bool)
         mask[selected[selected < self.t]] = True
-        starts = column_starts(self.t, WIDTH)
+        starts = column_starts(self.t, bins)
         return np.add.reduceat(mask, starts) / np.diff(np.append(starts, self.t)).clip(min=1)
 
     def selection_image(self, selected: np.ndarray | None) -> Image.Image:
-        """The target faded with the selected samples lit, and below it a bar chart of how densely each
-        stretch of time is trained on (uniform sampling: flat; INT: high where the fit is worst)."""
-        if selected is None:
-            img = self.plain.copy()
-            ImageDraw.Draw(img).text((4, HEIGHT - DENSITY + 18), "full batch: every sample, every step", fill=WAVE)
-            return img
+        """Bars over the faded target: the share of each of BINS stretches of the clip trained on this
+        step, and a dashed line at the share a uniform choice gives everywhere, a quarter of the way up
+        (the full height is four times the uniform share, or all of a stretch). Random sampling: bars along
+        the line; INT: tall where the fit is worst, short elsewhere; full batch: every bar full."""
         img = self.faded.copy()
-        mask = np.zeros(self.t, dtype=bool)
-        mask[selected[selected < self.t]] = True
-        starts = column_starts(self.t, WIDTH)
-        lo = np.minimum.reduceat(np.where(mask, self.target, np.inf), starts)
-        hi = np.maximum.reduceat(np.where(mask, self.target, -np.inf), starts)
-        density = self.density(selected)
         draw = ImageDraw.Draw(img)
-        for x in np.nonzero(np.isfinite(hi))[0]:
-            draw.line([(x, MID - hi[x] * HALF), (x, MID - lo[x] * HALF)], fill=HIGHLIGHT_RGB)
-        base = HEIGHT - 1
-        draw.line([(0, base - DENSITY + 2), (WIDTH, base - DENSITY + 2)], fill=GUIDE)  # 100 %
-        for x in range(WIDTH):
-            if density[x] > 0:
-                draw.line([(x, base - round((DENSITY - 2) * density[x])), (x, base)], fill=(200, 150, 0))
-        draw.text((4, base - DENSITY + 4), "share trained on (top: 100 %)", fill=(90, 90, 90))
+        share = np.ones(BINS) if selected is None else self.density(selected, BINS)
+        uniform = 1.0 if selected is None else min(1.0, len(selected) / self.t)
+        full = min(1.0, BARS_UP_TO * uniform)
+        edges = np.linspace(0, WIDTH, BINS + 1)
+        top = HEIGHT - 1
+        for i, value in enumerate(np.minimum(share / full, 1.0)):
+            if value > 0:
+                draw.rectangle((edges[i] + 1, top - round((HEIGHT - 4) * value), edges[i + 1] - 1, top), fill=BAR)
+        y = top - round((HEIGHT - 4) * uniform / full)
+        for x in range(0, WIDTH, 12):  # dashed
+            draw.line([(x, y), (x + 6, y)], fill=UNIFORM, width=2)
         return img
 
     def error_image(self, wave: np.ndarray) -> Image.Image:
         """|reconstruction − target| along time over the faded target (full height = ERROR_VMAX)."""
         err = np.clip(np.abs(wave / self.peak - self.target) / ERROR_VMAX, 0, 1)
-        img = self.full_height.copy()
+        img = self.faded.copy()
         draw = ImageDraw.Draw(img)
         _, hi = column_ranges(err, WIDTH)
         for x in range(WIDTH):
             draw.line([(x, HEIGHT - 1), (x, HEIGHT - 1 - hi[x] * (HEIGHT - 2))], fill=ERROR)
-        draw.text((4, 4), f"|error| (top: {ERROR_VMAX:g} of full scale)", fill=(90, 90, 90))
         return img
 
     def reconstruction_image(self, wave: np.ndarray) -> Image.Image:
-        img = self.full_height.copy()
-        _envelope(ImageDraw.Draw(img), wave / self.peak, RECON, HEIGHT / 2, HEIGHT / 2 - 1)
+        img = self.faded.copy()
+        _envelope(ImageDraw.Draw(img), wave / self.peak, RECON)
         return img
 
     def wav(self, wave: np.ndarray) -> Media:
@@ -147,8 +144,9 @@ class AudioTab(ModalityTab):
     title = "Audio"
     preset_folder = "audio"
     first_preset = "melody"
-    panels = (Panel("overlay", "samples trained on, and where (or the error)", smooth=True),
-              Panel("recon", "reconstruction over the target", smooth=True),
+    panels = (Panel("overlay", "where it trains (dashed: uniform)", smooth=True,
+                    by_mode=(("error", "|error| along time"), ("plain", "the target"))),
+              Panel("recon", "reconstruction (blue) over the target (grey)", smooth=True),
               Panel("player", "listen to the reconstruction", kind="audio"))
     panel_layout = "stack"
     needs = (("soundfile", "soundfile"),)

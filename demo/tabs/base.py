@@ -54,6 +54,11 @@ class Panel:
     """image or audio"""
     smooth: bool = False
     """draw scaled pictures smoothly (plots, renderings) instead of as crisp pixels (images)"""
+    by_mode: tuple[tuple[str, str], ...] = ()
+    """(mode, label) pairs: the label while the first picture shows that mode (OVERLAY_MODES); else `label`"""
+
+    def label_for(self, mode: str) -> str:
+        return dict(self.by_mode).get(mode, self.label)
 
 
 class ModalityTab(ABC):

@@ -80,7 +80,8 @@ class ImageTab(ModalityTab):
     title = "Image"
     preset_folder = "images"
     first_preset = "kodim23"
-    panels = (Panel("overlay", "overlay on the target"),
+    panels = (Panel("overlay", "the pixels trained on (yellow)",
+                    by_mode=(("error", "|error| per pixel (bright: wrong)"), ("plain", "the target"))),
               Panel("recon", "reconstruction"))
     lecture_drawing = ImageLecture
 

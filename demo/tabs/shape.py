@@ -13,7 +13,7 @@ import numpy as np
 from intcore.signals import Signal
 from intcore.trainer import Snapshot
 
-from ..drawing.colors import INFERNO_LUT, caption_frame
+from ..drawing.colors import caption_frame
 from ..drawing.render3d import RECON_COLOR, Y_UP_FORMATS, camera, render_surface, shade, splat, surface_samples, up_axis
 from ..lecture.shape import ShapeLecture
 from .base import TABS, ModalityTab, Panel
@@ -21,9 +21,12 @@ from .base import TABS, ModalityTab, Panel
 INSIDE, OUTSIDE = np.array([228, 87, 46], np.uint8), np.array([46, 134, 171], np.uint8)
 MAX_POINTS = 4000
 """points drawn per selection picture (a fixed random subset of the selection beyond that)"""
-ERROR_SPACINGS = 3.0
+ERROR_SPACINGS = 1.5
 """error view scale: a reconstructed surface point this many grid spacings (or more) from the true
 surface is drawn at the top of the colour map"""
+ON_SURFACE, FAR = np.array([205.0, 215.0, 228.0]), np.array([200.0, 30.0, 20.0])
+"""the error view's colours: light grey-blue on the true surface, red at ERROR_SPACINGS or more (a light
+start, so that a good fit reads as a light, shaded shape rather than a black one)"""
 def to_gltf_frame(vertices: np.ndarray, up: str) -> np.ndarray:
     """Vertices with `up` vertical -> glTF's frame (y up): z-up (x, y, z) becomes (x, z, −y)."""
     return vertices if up == "y" else np.stack([vertices[:, 0], vertices[:, 2], -vertices[:, 1]], axis=1)
@@ -72,13 +75,14 @@ class ShapeCanvas:
         return splat(self.coords[idx], colors, self.rotation, image=self.faded, radius=1)
 
     def error(self, mesh) -> np.ndarray:
-        """The reconstructed surface coloured by its distance to the true surface (Inferno: dark = on it)."""
+        """The reconstructed surface coloured by its distance to the true surface (grey-blue: on it; red:
+        ERROR_SPACINGS grid spacings or more away)."""
         points, normals = surface_samples(mesh, 40_000)
         if len(points) == 0 or self.target_tree is None:
             return caption_frame(self.faded, "no surface yet")
         distance, _ = self.target_tree.query(points)
-        idx = np.clip(distance / (ERROR_SPACINGS * self.spacing) * 255, 0, 255).astype(np.uint8)
-        colors = shade(normals, self.rotation, INFERNO_LUT[idx].astype(np.float64) * 1.25)
+        t = np.clip(distance / (ERROR_SPACINGS * self.spacing), 0, 1)[:, None]
+        colors = shade(normals, self.rotation, ON_SURFACE + t * (FAR - ON_SURFACE))
         return splat(points, colors, self.rotation, image=self.faded)
 
     def draw(self, snap: Snapshot | None, mode: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -120,7 +124,8 @@ class ShapeTab(ModalityTab):
     first_preset = "mug"
     metric_decimals = 4
     needs = (("trimesh", "trimesh"), ("igl", "libigl"))
-    panels = (Panel("overlay", "points trained on (or error)", smooth=True),
+    panels = (Panel("overlay", "trained on (red in, blue out)", smooth=True,
+                    by_mode=(("error", "red: off the true surface"), ("plain", "the target"))),
               Panel("recon", "reconstruction", smooth=True))
     lecture_drawing = ShapeLecture
 

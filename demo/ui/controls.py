@@ -85,8 +85,9 @@ class Controls:
             self.single["steps"] = control("steps", d["steps"], elem(self.prefix, "steps"), min_width=110)
         metric = "IoU" if self.modality == "shape" else "PSNR (dB)"
         self.single["target"] = gr.Number(d["target"], label="target",
-                                          info=f"a {metric} each column stops at; empty: full batch's final "
-                                               "quality, known when the race ends", elem_id=elem(self.prefix, "target"))
+                                          info=f"a {metric} each column stops at (Algorithm 1's stop rule); empty: no "
+                                               "stop, and the target is full batch's final quality, known when the "
+                                               "race ends", elem_id=elem(self.prefix, "target"))
 
     def layout_rest(self) -> None:
         """Every other setting of the tab, in the library's order, three to a row."""
@@ -107,8 +108,8 @@ class Controls:
         for name in S.SAMPLER_SETTINGS:
             raw[name] = [_blank(got[row[name]]) if name in sampler_options(got[row["sampler"]]) else None
                          for row in used]
-        if raw.get("target") in (None, 0):
-            raw["target"] = None
+        if raw.get("target") in (None, ""):
+            raw["target"] = 0  # an emptied field: no target (0 reads as none; None would keep the default)
         return raw
 
     def updates(self, values: S.Values) -> dict[Any, Any]:

@@ -86,15 +86,16 @@ class LecturePanel:
         p, d = self.p, self.drawing
         self.where = gr.Slider(0, 1, value=0.5, step=0.01, label=d.where_label or "cut", elem_id=f"{p}cut",
                                visible=bool(d.where_label))
+        pictures = gr.Column if d.wide else gr.Row  # a clip's wide pictures one under another
         with gr.Column(elem_id=f"{p}step-view", elem_classes=["step-view"]):
-            with gr.Row(elem_classes=["lecture-row"]):
+            with pictures(elem_classes=["lecture-row"]):
                 self.step_error = self._picture("error", "step-error")
                 self.step_change = self._picture("change", "step-change")
                 self.step_predicted = self._picture("predicted", "step-predicted")
             self.step_text = gr.Markdown("", elem_id=f"{p}step-caption")
         with gr.Column(elem_id=f"{p}kernel-view", elem_classes=["kernel-view"]):
             gr.Markdown(f"**The kernel view:** {d.kernel_hint} to see K(x₀, ·): {KERNEL_CAPTION}.")
-            with gr.Row(elem_classes=["lecture-row"]):
+            with pictures(elem_classes=["lecture-row"]):
                 self.kernel_init = self._picture("kernel_init", "kernel-init")
                 self.kernel_now = self._picture("kernel_now", "kernel-now")
             self.kernel_text = gr.Markdown("", elem_id=f"{p}kernel-caption")

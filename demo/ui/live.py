@@ -142,7 +142,8 @@ class LiveView:
              "head": markdown_lite(column_head(i, race.methods[i], race.results[race.methods[i]].description))
              if i < len(race.methods) else "",
              "panels": {**{panel.slot: None for panel in self.tab.panels}, **message["columns"][i].get("panels", {})}
-             if i < len(race.methods) else {}}
+             if i < len(race.methods) else {},
+             "captions": message["columns"][i].get("captions", {})}
             for i in range(self.columns)]
         return {self.view: encode(message), self.pause: gr.Button(value="Pause"), self.downloads: None}
 
@@ -190,6 +191,10 @@ class LiveView:
         latest, _ = race.snapshot_view()
         status = race.status(position)
         columns: list[dict[str, Any]] = [{} for _ in range(self.columns)]
+        if view.get("captions") != session.overlay:  # the first picture's caption says what it shows now
+            view["captions"] = session.overlay
+            for column in columns:
+                column["captions"] = {p.slot: p.label_for(session.overlay) for p in self.tab.panels}
         drawn = view["drawn"]
         clock = time.monotonic()
         if force or state != "running" or clock - view.get("pictures_at", -math.inf) >= PICTURE_SECONDS:

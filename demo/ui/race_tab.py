@@ -390,7 +390,8 @@ class RaceTab:
         """Race 2–4 samplers on a signal. Every setting is a keyword named as in the library (and in
         links and on the command line): `samplers` ("int,full,random"), `seconds` or `steps`, `lr`,
         `hidden_layers`, `width`, `first_w0`, `max_side` (images), ..., a column's sampler settings one
-        value per column ("0.2,,0.1") or one for all, and `target`; left out or empty: the tab's default.
+        value per column ("0.2,,0.1") or one for all, and `target` (0: none); left out or empty: the tab's
+        default.
         Streams (status, files): the status is JSON with, per sampler, its step, training seconds,
         quality, time to the target and savings, and the verdict; the files (reconstructions, curves,
         summary, GIF) come with the last update."""
