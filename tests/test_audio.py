@@ -248,5 +248,5 @@ def test_cli_fit_on_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["modality"] == "audio" and summary["n"] == 1600 and "psnr" in summary
     assert any("trimmed" in n for n in summary["notices"]) and "trimmed" in captured.err
-    data, rate = sf.read(out / "reconstruction-int.wav")
+    data, rate = sf.read(out / "chirp-int.wav")
     assert rate == 16000 and data.shape == (1600,)

@@ -26,9 +26,10 @@ def test_fit_writes_reconstruction_curve_and_summary(rgb_png, tmp_path):
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     assert summary["modality"] == "image" and summary["steps"] == 20 and summary["sampler"].startswith("INT")
     assert summary["psnr"] > 5 and summary["best_psnr"] >= summary["psnr"]
-    assert (out / "reconstruction-int.png").stat().st_size > 0
-    assert (out / "curve.csv").read_text().splitlines()[0].startswith("method,step,train_seconds,loss,psnr")
-    assert json.loads((out / "summary.json").read_text())["steps"] == 20
+    stem = rgb_png.stem  # the files are named as the app's downloads: <signal>-<part>
+    assert (out / f"{stem}-int.png").stat().st_size > 0
+    assert (out / f"{stem}-curves.csv").read_text().splitlines()[0].startswith("method,step,train_seconds,loss,psnr")
+    assert json.loads((out / f"{stem}-summary.json").read_text())["steps"] == 20
 
 
 def test_compare_reports_every_sampler_in_one_json_line(rgb_png, tmp_path):
@@ -49,7 +50,7 @@ def test_compare_reports_every_sampler_in_one_json_line(rgb_png, tmp_path):
     assert len(verdict) == 1 and "at equal training time" in verdict[0]
     assert summary["verdict"]["leaders"] and verdict[0] == "verdict: " + summary["verdict"]["text"]
     for name in ("int", "full", "random"):
-        assert (tmp_path / f"reconstruction-{name}.png").exists()
+        assert (tmp_path / f"{rgb_png.stem}-{name}.png").exists()
 
 
 def test_compare_with_a_time_budget_gives_each_sampler_that_time(rgb_png, tmp_path):
@@ -117,3 +118,15 @@ def test_progress_to_a_file_is_plain_text(rgb_png, tmp_path):
     for line in done:  # e.g. "int: done 0.3/0.3 s, psnr 12.34"
         amount = line.split(": done ")[1].split(" s,")[0]
         assert all(len(part.split(".")[1]) == 1 for part in amount.split("/")), line
+
+
+def test_a_downscaled_picture_is_a_note_on_stderr_and_in_the_summary(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    big = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((60, 90, 3), np.uint8)).save(big)
+    r = cli("fit", str(big), "--max-side", "30", "--steps", "2", "--out", str(tmp_path / "out"), *TINY)
+    assert r.returncode == 0, r.stderr
+    assert "note: downscaled from 90×60 to 30×20 px (max_side 30)" in r.stderr
+    assert any(n.startswith("downscaled from 90×60") for n in json.loads(r.stdout.strip().splitlines()[-1])["notices"])

@@ -259,7 +259,7 @@ def test_cli_compare_on_a_mesh(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert summary["metric"] == "iou" and "target" in summary and all("iou" in r and "best_iou" in r for r in summary["runs"].values())
     assert any("not watertight" in n for n in summary["notices"]) and "not watertight" in captured.err
     for method in ("int", "full", "random"):
-        assert (out / f"reconstruction-{method}.glb").read_bytes()[:4] == b"glTF"
+        assert (out / f"cup-{method}.glb").read_bytes()[:4] == b"glTF"
 
 
 def test_cli_refuses_options_of_other_modalities(capsys: pytest.CaptureFixture[str]) -> None:

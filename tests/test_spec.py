@@ -57,20 +57,20 @@ def test_compare_config_reproduces_a_run(rgb_png, tmp_path, capsys):
     first = tmp_path / "first"
     assert main(["compare", str(rgb_png), "--samplers", "int,random", "--steps", "12", "--eval-every", "4",
                  "--width", "16", "--hidden-layers", "2", "--device", "cpu", "--quiet", "--out", str(first)]) == 0
-    summary = json.loads((first / "summary.json").read_text())
+    summary = json.loads((first / f"{rgb_png.stem}-summary.json").read_text())
     assert summary["spec"]["model"]["width"] == 16
     second = tmp_path / "second"
     capsys.readouterr()
-    assert main(["compare", "--config", str(first / "summary.json"), "--quiet", "--out", str(second)]) == 0
-    again = json.loads((second / "summary.json").read_text())
+    assert main(["compare", "--config", str(first / f"{rgb_png.stem}-summary.json"), "--quiet", "--out", str(second)]) == 0
+    again = json.loads((second / f"{rgb_png.stem}-summary.json").read_text())
     for name in ("int", "random"):
         assert again["runs"][name]["steps"] == summary["runs"][name]["steps"] == 12
         assert again["runs"][name]["psnr"] == summary["runs"][name]["psnr"]
-    assert load_spec_file(second / "summary.json") == load_spec_file(first / "summary.json")
+    assert load_spec_file(second / f"{rgb_png.stem}-summary.json") == load_spec_file(first / f"{rgb_png.stem}-summary.json")
     # An option given with --config changes just that setting.
     third = tmp_path / "third"
-    assert main(["compare", "--config", str(first / "summary.json"), "--steps", "4", "--quiet", "--out", str(third)]) == 0
-    assert json.loads((third / "summary.json").read_text())["runs"]["int"]["steps"] == 4
+    assert main(["compare", "--config", str(first / f"{rgb_png.stem}-summary.json"), "--steps", "4", "--quiet", "--out", str(third)]) == 0
+    assert json.loads((third / f"{rgb_png.stem}-summary.json").read_text())["runs"]["int"]["steps"] == 4
 
 
 def test_a_config_that_is_not_a_spec_is_one_line_exit_2(tmp_path, capsys):

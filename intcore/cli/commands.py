@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..modalities import get_modality
+from ..outputs import output_path
 from ..runs import RunResult, default_target, race, write_curves_csv, write_json
 from ..signals import Signal, check_file
 from ..spec import RunSpec
@@ -106,16 +107,16 @@ def cmd_fit(args: argparse.Namespace) -> dict[str, Any]:
     result = race(signal, spec.build_samplers(), spec.model, spec.train, target=spec.target,
                   on_snapshot=Progress(spec.train, name, args.quiet))[name]
     modality = get_modality(signal.modality)
-    recon = modality.save(result.final.reconstruction, signal, out / f"reconstruction-{name}")
-    write_curves_csv([result], out / "curve.csv")
+    recon = modality.save(result.final.reconstruction, signal, output_path(out, signal.name, name))
+    curves, summary_path = output_path(out, signal.name, "curves", ".csv"), output_path(out, signal.name, "summary", ".json")
+    write_curves_csv([result], curves)
     summary = {**_signal_info(spec, signal), "sampler": result.description, **result.summary(), "spec": spec.to_dict(),
-               "outputs": {"reconstruction": str(recon), "curve": str(out / "curve.csv"),
-                           "summary": str(out / "summary.json")}}
-    write_json(summary, out / "summary.json")
+               "outputs": {"reconstruction": str(recon), "curves": str(curves), "summary": str(summary_path)}}
+    write_json(summary, summary_path)
     f = result.final
     print(f"{name}: {f.step} steps, {f.train_seconds:.2f} s training, {f.metric} {f.quality:.2f} "
           f"(best {result.best_quality:.2f})")
-    print(f"wrote {recon}, {out / 'curve.csv'}, {out / 'summary.json'}")
+    print(f"wrote {recon}, {curves}, {summary_path}")
     return summary
 
 
@@ -130,10 +131,10 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     results = race(signal, spec.build_samplers(), spec.model, spec.train, target=spec.target,
                    on_snapshot=lambda snap: bars[snap.method](snap))
     for name, result in results.items():
-        modality.save(result.final.reconstruction, signal, out / f"reconstruction-{name}")
+        modality.save(result.final.reconstruction, signal, output_path(out, signal.name, name))
     target = spec.target if spec.target is not None else default_target(results)
     verdict = judge(results, target)
-    write_curves_csv(results.values(), out / "curves.csv")
+    write_curves_csv(results.values(), output_path(out, signal.name, "curves", ".csv"))
     summary = {
         **_signal_info(spec, signal),
         "budget": {"seconds": spec.train.seconds} if spec.train.seconds else {"steps": spec.train.steps},
@@ -146,10 +147,11 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
         "spec": spec.to_dict(),
         "outputs": str(out),
     }
-    write_json(summary, out / "summary.json")
+    write_json(summary, output_path(out, signal.name, "summary", ".json"))
     print_table(results, target, verdict.saving_vs_full, verdict.saving_vs_random, modality.metric, modality.metric_unit)
     print(verdict.line())
-    print(f"wrote {out}/curves.csv, summary.json and one reconstruction per sampler")
+    print(f"wrote {output_path(out, signal.name, 'curves', '.csv')}, {signal.name}-summary.json and one "
+          f"reconstruction per sampler ({signal.name}-<sampler>{modality.file_extension}), named as the app's downloads")
     return summary
 
 
