@@ -34,4 +34,5 @@ def serialised(fn: F) -> F:
 @serialised
 def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
     """(func(*primals), J·tangents), as torch.func.jvp."""
-    return _torch_jvp(func, primals, tangents)
+    # without has_aux, torch.func.jvp returns two outputs (its annotation allows a third)
+    return _torch_jvp(func, primals, tangents)  # type: ignore[return-value]

@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, cast
 
 import numpy as np
 import torch
@@ -305,7 +305,7 @@ class Trainer:
         generator.manual_seed(self.config.seed)
         synchronize(self.device)
 
-    def run(self) -> Iterator[Snapshot]:
+    def run(self) -> Generator[Snapshot, None, None]:
         cfg, dev, signal = self.config, self.device, self.signal
         coords = signal.coords.to(dev)  # (N, d)
         values = signal.values.to(dev)  # (N, c)
@@ -330,7 +330,7 @@ class Trainer:
         def progress() -> float:
             if cfg.seconds is not None:
                 return min(clock.estimate() / cfg.seconds, 1.0)
-            return step / cfg.steps
+            return step / cast(int, cfg.steps)  # a TrainConfig has a step budget when it has no seconds
 
         def evaluate(done: bool, stepped: bool = False) -> Snapshot:
             nonlocal best, shown

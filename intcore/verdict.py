@@ -77,7 +77,7 @@ class Verdict:
             else:
                 firsts = self.first_to_target
                 verb = "tie for first to" if len(firsts) > 1 else "first to"
-                rest = ", ".join(f"{m} {times[m]:.1f} s" for m in sorted(times, key=times.get) if m not in firsts)
+                rest = ", ".join(f"{m} {times[m]:.1f} s" for m in sorted(times, key=lambda m: times[m]) if m not in firsts)
                 if never:
                     rest += (", " if rest else "") + ", ".join(f"{m} not reached" for m in never)
                 lead_times = ", ".join(f"{times[m]:.1f} s" for m in firsts)
@@ -141,7 +141,7 @@ def judge(results: dict[str, RunResult], target: float | None = None) -> Verdict
         reached = {m: t for m, t in seconds.items() if t is not None}
         if reached:
             fastest = min(reached.values())
-            first = sorted((m for m, t in reached.items() if t <= fastest * (1 + TIME_TIE) + 1e-9), key=reached.get)
+            first = sorted((m for m, t in reached.items() if t <= fastest * (1 + TIME_TIE) + 1e-9), key=lambda m: reached[m])
         vs_full = time_savings(runs, target, baseline="full")
         vs_random = time_savings(runs, target, baseline="random")
     return Verdict(metric=metric, target=target, equal_seconds=equal, quality_at_equal=at_equal, leaders=leaders,

@@ -97,7 +97,11 @@ def sigterm_as_interrupt() -> Callable[[], None]:
         raise KeyboardInterrupt
 
     old = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, old)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, old)
+
+    return restore
 
 
 def command_line() -> str:
@@ -181,8 +185,8 @@ def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:
                 bar.job_done(f"{result['row']} {result['signal']} seed {result['seed']} FAILED: {result['error']}")
     except KeyboardInterrupt:
         bar.close()
-        kept = len(results)
-        print(f"bench: interrupted; {kept} of {len(all_jobs)} jobs are kept in {store.folder}: "
+        done = len(results)
+        print(f"bench: interrupted; {done} of {len(all_jobs)} jobs are kept in {store.folder}: "
               "run the same command again to finish the rest", file=sys.stderr)
         raise
     finally:

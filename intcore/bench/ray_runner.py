@@ -58,7 +58,7 @@ class RayRunner:
             import os
 
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            self.workers = workers or max(1, cores // threads)
+            self.workers: int | None = workers or max(1, cores // threads)
             # address="local": always a new instance of our own, even where another Ray is running here.
             self.ray.init(address="local", num_cpus=self.workers * threads, num_gpus=None if self.gpu else 0,
                           include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES, log_to_driver=False,
@@ -66,6 +66,7 @@ class RayRunner:
         else:
             # A cluster's workers may not have this checkout: ship the intcore package with the tasks.
             package = str(Path(__file__).resolve().parents[1])
+            assert address is not None  # the branch above took "local" and None
             check_reachable(address)
             try:
                 self.ray.init(address=address, runtime_env={"py_modules": [package]}, log_to_driver=False,

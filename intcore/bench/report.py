@@ -30,6 +30,8 @@ def _quality(e: dict[str, Any], key: str, metric: str) -> str:
 
 def _saving(mean: float | None, ci: list[float] | None) -> str:
     """A saving as the change in time against the baseline (−40 % = 40 % less time), with its interval."""
+    if mean is None:
+        return "—"
     text = f"{-100 * mean:+.1f} %"
     if ci:
         text += f", 95 % CI [{-100 * ci[1]:+.1f}, {-100 * ci[0]:+.1f}]"

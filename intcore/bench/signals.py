@@ -121,8 +121,8 @@ def build_mosaic(files: list[Path], megapixels: float) -> tuple[np.ndarray, str]
     mosaic = np.empty((rows * th, cols * tw, 3), dtype=np.uint8)
     variants = (lambda im: im, ImageOps.mirror, ImageOps.flip, lambda im: im.rotate(180))
     for i in range(cols * rows):
-        with Image.open(files[i % len(files)]) as im:
-            im = im.convert("RGB")
+        with Image.open(files[i % len(files)]) as opened:
+            im = opened.convert("RGB")
             if im.height > im.width:
                 im = im.rotate(90, expand=True)
             im = variants[(i // len(files)) % len(variants)](ImageOps.fit(im, (tw, th), Image.Resampling.LANCZOS))

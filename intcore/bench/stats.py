@@ -19,10 +19,10 @@ def finite(xs: list[float | None]) -> list[float]:
 
 def mean_std(xs: list[float | None]) -> tuple[float | None, float | None]:
     """Mean and sample standard deviation of the finite values (std 0 for one value; None for none)."""
-    xs = finite(xs)
-    if not xs:
+    kept = finite(xs)
+    if not kept:
         return None, None
-    return statistics.fmean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
+    return statistics.fmean(kept), (statistics.stdev(kept) if len(kept) > 1 else 0.0)
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -34,11 +34,11 @@ def t_quantile(p: float, df: int) -> float:
 
 def confidence_interval(xs: list[float | None], level: float = CONFIDENCE) -> tuple[float, float] | None:
     """Two-sided Student-t interval for the mean of the finite values; None with fewer than two."""
-    xs = finite(xs)
-    if len(xs) < 2:
+    kept = finite(xs)
+    if len(kept) < 2:
         return None
-    m, s = statistics.fmean(xs), statistics.stdev(xs)
-    half = t_quantile(0.5 + level / 2, len(xs) - 1) * s / math.sqrt(len(xs))
+    m, s = statistics.fmean(kept), statistics.stdev(kept)
+    half = t_quantile(0.5 + level / 2, len(kept) - 1) * s / math.sqrt(len(kept))
     return m - half, m + half
 
 

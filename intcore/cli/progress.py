@@ -20,7 +20,7 @@ class Progress:
                  stream: TextIO | None = None, every: float = 10.0) -> None:
         self.stream = stream or sys.stderr
         self.by_time = config.seconds is not None
-        self.total = float(config.seconds) if self.by_time else float(config.steps or 0)
+        self.total = float(config.seconds if config.seconds is not None else config.steps or 0)
         self.label, self.quiet, self.every = label, quiet, every
         self.done = 0.0
         self._last_line = -float("inf")

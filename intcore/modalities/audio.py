@@ -205,7 +205,7 @@ class AudioModality(Modality):
     default_model = {"first_w0": 3000.0, "w0": 30.0}
     load_defaults = {"cpu": {"max_seconds": 1.0}, "gpu": {"max_seconds": 10.0}}
 
-    def load(self, source: Any, max_seconds: float | None = None, sample_rate: int | None = None,
+    def load(self, source: Any, max_seconds: float | None = None, sample_rate: int | None = None,  # type: ignore[override]
              name: str | None = None) -> Signal:
         return load_audio(source, max_seconds=max_seconds, sample_rate=sample_rate, name=name)
 

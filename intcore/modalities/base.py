@@ -34,7 +34,7 @@ class Modality(ABC):
     size of the problem a default run fits on that device (the CLI and the app start from these)"""
 
     @abstractmethod
-    def load(self, source: Any, **options: Any) -> Signal:
+    def load(self, source: Any, **options: Any) -> Signal:  # each modality names its own options
         """Read a file (or an in-memory array) into a Signal; raise a SignalError on bad input."""
 
     @abstractmethod

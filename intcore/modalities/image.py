@@ -93,14 +93,13 @@ class ImageModality(Modality):
     file_extension = ".png"
     load_defaults = {"cpu": {"max_side": 128}, "gpu": {"max_side": None}}
 
-    def load(self, source: Any, max_side: int | None = None, name: str | None = None) -> Signal:
+    def load(self, source: Any, max_side: int | None = None, name: str | None = None) -> Signal:  # type: ignore[override]
         return load_image(source, max_side=max_side, name=name)
 
     def reconstruct(self, pred: torch.Tensor, signal: Signal) -> np.ndarray:
         """(N, c) prediction -> float32 image (H, W) or (H, W, 3) in [0, 1]."""
         h, w = signal.shape
-        img = ((pred[: h * w].float().clamp(-1, 1) + 1) / 2).reshape(h, w, -1)
-        img = img.detach().cpu().numpy()
+        img = ((pred[: h * w].float().clamp(-1, 1) + 1) / 2).reshape(h, w, -1).detach().cpu().numpy()
         return img[..., 0] if img.shape[2] == 1 else img
 
     def save(self, reconstruction: np.ndarray, signal: Signal, path: Path) -> Path:

@@ -290,7 +290,8 @@ class ShapeModality(Modality):
     default_model = {"first_w0": 30.0, "w0": 30.0}
     load_defaults = {"cpu": {"grid": DEFAULT_GRID}, "gpu": {"grid": 64}}
 
-    def load(self, source: Any, grid: int | None = DEFAULT_GRID, near_surface: int | None = None, sigma: float | None = None,
+    def load(self, source: Any, grid: int | None = DEFAULT_GRID, near_surface: int | None = None,  # type: ignore[override]
+             sigma: float | None = None,
              seed: int = 0, name: str | None = None) -> Signal:
         return load_shape(source, grid=grid, near_surface=near_surface, sigma=sigma, seed=seed, name=name)
 

@@ -38,7 +38,7 @@ def ntk_scores(model: torch.nn.Module, coords: torch.Tensor, values: torch.Tenso
     v = {name: torch.zeros_like(p) for name, p in params.items()}
     for start in range(0, n, chunk):
         x, y = coords[start:start + chunk], values[start:start + chunk]
-        out, pullback = vjp(lambda p: f(p, x), params)
+        out, pullback = vjp(lambda p: f(p, x), params)[:2]  # (output, pullback): no has_aux
         r = residual(out.detach().unsqueeze(1), y.unsqueeze(1)).squeeze(1)  # (n_chunk, c)
         (g,) = pullback(r)
         for name in v:
@@ -103,6 +103,7 @@ class NintSampler(Sampler):
                 self._ntk_on, self._share, self._ntk_indices = False, 0.0, None
             else:
                 k_ntk = math.floor(self._share * k)
+                assert ctx.coords is not None and ctx.values is not None  # the trainer always gives them
                 scores = ntk_scores(ctx.model, ctx.coords, ctx.values, ctx.modality)
                 self._ntk_indices = torch.topk(scores, k_ntk, sorted=False).indices if k_ntk else None
                 self.ntk_refreshes += 1
