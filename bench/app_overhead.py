@@ -47,8 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from demo.app import build_app, launch_in_background  # noqa: E402
 from demo.session import Job, JobSpec  # noqa: E402
+from demo.ui.app import build_app, launch_in_background  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -109,7 +109,7 @@ def race_viewed_as_typed(browser, url: str, app, tab: str, timeout: float, wait:
                          seconds: float | None = None, tries: int = 3) -> tuple[Job, dict]:
     """race_viewed, again (on a new page) when the page raced another budget than the one typed in
     (it happened once in 12 races: the typed value was lost)."""
-    for attempt in range(tries):
+    for _attempt in range(tries):
         try:
             return race_viewed(browser, url, app, tab, timeout, wait=wait, seconds=seconds)
         except BudgetNotTaken as e:
@@ -224,9 +224,8 @@ def race_headless(spec: JobSpec) -> tuple[Job, dict]:
 
 def race_polled(app, tab: str, spec: JobSpec) -> tuple[Job, dict]:
     """The race with the live view's server side asked for news as a page would, no browser."""
-    import threading
 
-    from demo.live import POLL_SECONDS
+    from demo.ui.live import POLL_SECONDS
 
     ct = app.comparison_tabs[tab]
     table = app.session_table

@@ -4,6 +4,7 @@ Safe by default: it listens on 127.0.0.1 (this machine only) unless `--host` say
 says that anyone on that network can use it; no public link unless `--share`; `--auth user:password`
 puts a login in front of it (for a classroom server).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,33 +46,52 @@ def exposure_notice(host: str, share: bool, auth: bool) -> list[str]:
     """What the chosen address and link mean for who can use this machine (printed at start)."""
     lines = []
     if not is_loopback(host):
-        lines.append(f"note: listening on {host}: anyone who can reach this machine on that network can use it "
-                     "(its CPU/GPU time and the files uploaded to it)" + ("" if auth else "; --auth user:password adds a login"))
+        lines.append(
+            f"note: listening on {host}: anyone who can reach this machine on that network can use it "
+            "(its CPU/GPU time and the files uploaded to it)" + ("" if auth else "; --auth user:password adds a login")
+        )
     if share:
-        lines.append("note: --share opens a public gradio.live link: anyone on the internet with the link can use "
-                     "this machine" + ("" if auth else "; --auth user:password adds a login"))
+        lines.append(
+            "note: --share opens a public gradio.live link: anyone on the internet with the link can use "
+            "this machine" + ("" if auth else "; --auth user:password adds a login")
+        )
     return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(prog="python -m demo", description="INT Studio: watch INT, full batch and random sampling fit a signal, live.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every network it is on)")
+    p = OneLineParser(
+        prog="python -m demo", description="INT Studio: watch INT, full batch and random sampling fit a signal, live."
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every network it is on)",
+    )
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
-    p.add_argument("--max-jobs", type=int, default=2, help="comparisons that train at once; later ones queue (default 2)")
+    p.add_argument(
+        "--max-jobs", type=int, default=2, help="comparisons that train at once; later ones queue (default 2)"
+    )
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     p.add_argument("--auth", type=_auth, metavar="USER:PASSWORD", help="ask for this user name and password first")
-    p.add_argument("--workdir", type=Path, help="folder for the sessions' files (default: a new temporary folder, "
-                                                "deleted at exit)")
-    p.add_argument("--upload-dir", type=Path,
-                   help="folder for Gradio's upload cache, used by this server alone (default: a new temporary "
-                        "folder, deleted at exit; with GRADIO_TEMP_DIR set and no --upload-dir, that folder, "
-                        "which other apps may share, is neither counted nor trimmed)")
-    p.add_argument("--max-temp-mb", type=int, default=2048,
-                   help="cap on the sessions' files (uploads, live pictures, downloads) and the upload cache together; "
-                        "past it the uploads no session uses are dropped, oldest first, then the files of the "
-                        "sessions that finished longest ago (default 2048)")
+    p.add_argument(
+        "--workdir", type=Path, help="folder for the sessions' files (default: a new temporary folder, deleted at exit)"
+    )
+    p.add_argument(
+        "--upload-dir",
+        type=Path,
+        help="folder for Gradio's upload cache, used by this server alone (default: a new temporary "
+        "folder, deleted at exit; with GRADIO_TEMP_DIR set and no --upload-dir, that folder, "
+        "which other apps may share, is neither counted nor trimmed)",
+    )
+    p.add_argument(
+        "--max-temp-mb",
+        type=int,
+        default=2048,
+        help="cap on the sessions' files (uploads, live pictures, downloads) and the upload cache together; "
+        "past it the uploads no session uses are dropped, oldest first, then the files of the "
+        "sessions that finished longest ago (default 2048)",
+    )
     return p
 
 
@@ -126,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     app.session_table.max_temp_bytes = args.max_temp_mb * 2**20
     app.session_table.upload_dir = uploads
-    print(f"INT Studio on http://{args.host}:{args.port}  (device {args.device}, up to {args.max_jobs} jobs at once; Ctrl+C to quit)", flush=True)
+    print(
+        f"INT Studio on http://{args.host}:{args.port}  (device {args.device}, up to {args.max_jobs} jobs at once; "
+        "Ctrl+C to quit)",
+        flush=True,
+    )
     for line in exposure_notice(args.host, args.share, args.auth is not None):
         print(line, flush=True)
     stop_on_sigterm()

@@ -39,3 +39,36 @@ def rgb_png(tmp_path: Path) -> Path:
 @pytest.fixture
 def preset_image() -> Path:
     return ASSETS / "images" / "kodim23.png"
+
+
+# ---------------------------------------------------------------- the browser tests' own fixtures
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from test_browser import CHROMIUM_ARGS, find_chromium, require
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require("the playwright package", sync_playwright)
+    chromium = find_chromium()
+    require("Chromium", chromium)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def closing():
+    """Pages and browser contexts a test opens; closed afterwards even when it fails, so their races
+    stop (the app's unload handler) and do not hold the shared app's job slots for the next test."""
+    opened: list = []
+    yield opened
+    for thing in reversed(opened):
+        try:
+            thing.close()
+        except Exception:
+            pass

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import PRESET, client_for, need_gradio, run_result, tiny_race, wait_for
 
 gr, gradio_client = need_gradio()

@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from helpers import ROOT, client_for, need_gradio
 
 gr, gradio_client, *_ = need_gradio("soundfile", "trimesh", "igl")
 
-from demo.server.media import KEEP, Media  # noqa: E402
 from demo.drawing.waveform import WIDTH  # noqa: E402
+from demo.server.media import KEEP, Media  # noqa: E402
 from demo.tabs.audio import BAR, AudioCanvas, AudioTab  # noqa: E402
 from demo.tabs.shape import ShapeCanvas, ShapeTab  # noqa: E402
 from intcore.modalities import get_modality, load_signal  # noqa: E402

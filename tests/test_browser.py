@@ -51,34 +51,6 @@ def require(what: str, found: object) -> None:
         pytest.skip(f"{what} not found: install Chromium (e.g. apt-get install chromium) to run the browser tests")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    require("the playwright package", sync_playwright)
-    chromium = find_chromium()
-    require("Chromium", chromium)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def closing():
-    """Pages and browser contexts a test opens; closed afterwards even when it fails, so their races
-    stop (the app's unload handler) and do not hold the shared app's job slots for the next test."""
-    opened: list = []
-    yield opened
-    for thing in reversed(opened):
-        try:
-            thing.close()
-        except Exception:
-            pass
-
-
 def open_app(browser, url: str, quick: bool = True, viewport=(1920, 1080), tab: str = "image"):
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(UI_TIMEOUT_MS)
@@ -209,8 +181,9 @@ def synthetic_figure(points: int, target: float, title: str = "training seconds"
     """A race chart as the live view sends it: three curves of `points` points each (rising to a plateau
     at 29 dB, which the fastest reaches in 13 points, so more points leave plotly's autorange as it was),
     the target line and the diamonds, on an x axis fixed to a 10-s budget."""
-    from demo.drawing.chart import race_figure
     from helpers import run_result
+
+    from demo.drawing.chart import race_figure
 
     def run(method: str, rate: float):
         return run_result(method, [(0.2 * (i + 1), min(29.0, 30 - 15 * 0.8 ** (rate * (i + 1))))

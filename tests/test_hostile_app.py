@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import PREFIX, PRESET, client_for, need_gradio
 
 gr, gradio_client, *_ = need_gradio("soundfile", "trimesh", "igl")

@@ -12,13 +12,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from helpers import PRESET, ROOT, client_for, need_gradio
 
 gr, gradio_client, httpx = need_gradio("httpx")
 
 from demo.__main__ import build_parser, exposure_notice, is_loopback  # noqa: E402
-
 
 
 def outside_files(app, tmp_path: Path) -> list[Path]:

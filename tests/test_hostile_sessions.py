@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from helpers import PRESET, client_for, need_gradio, tiny_race, wait_for
 
 gr, gradio_client, httpx = need_gradio("httpx")

@@ -14,8 +14,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-
-from test_browser import ARTIFACTS, UI_TIMEOUT_MS, assert_in_view, browser, closing, wait_until  # noqa: F401
+from test_browser import ARTIFACTS, UI_TIMEOUT_MS, assert_in_view, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
-from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, assert_in_view, browser, closing, wait_until  # noqa: F401
+from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, assert_in_view, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from test_browser import ARTIFACTS, ROOT, UI_TIMEOUT_MS, assert_in_view, browser, closing, wait_until  # noqa: F401
+from test_browser import UI_TIMEOUT_MS, assert_in_view, wait_until
 
 pytestmark = pytest.mark.browser
 
 from test_lecture_browser import DOCS, shoot  # noqa: E402 (the same screenshots switch and helper)
+
 SMALL = "&width=32&hidden_layers=2"
 # One invalid value per link (seed) must come back as its default with a notice.
 QUERIES = {

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from demo.lecture.image import image_picture
-from demo.lecture.recorder import RaceRecorder
 from demo.lecture.poster import PosterSetup, make_poster
+from demo.lecture.recorder import RaceRecorder
 from intcore import ModelConfig, load_image
 from intcore.trainer import Snapshot
 

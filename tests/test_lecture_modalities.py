@@ -15,10 +15,10 @@ from demo.server.settings import decode
 from demo.tabs import TABS
 from demo.tabs.base import ASSETS
 from intcore import ModelConfig
-from intcore.spec import RunSpec, SamplerSpec, SignalSpec
-from intcore.trainer import TrainConfig
 from intcore.modalities import load_audio, load_signal
+from intcore.spec import RunSpec, SamplerSpec, SignalSpec
 from intcore.teach import StepEffect, StepExplanation, algorithm_state
+from intcore.trainer import TrainConfig
 
 RATE = 8000
 

@@ -18,7 +18,7 @@ from intcore.signals import EmptyFileError, EmptySignalError, MissingFileError, 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def open_torus() -> "trimesh.Trimesh":
+def open_torus() -> trimesh.Trimesh:
     """A torus (R = 1, r = 0.4) with a patch cut from the top of its tube around +x: not watertight
     (the patch leaves the bounding box, and so the normalisation, unchanged)."""
     torus = trimesh.creation.torus(major_radius=1.0, minor_radius=0.4, major_sections=32, minor_sections=16)

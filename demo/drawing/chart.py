@@ -1,5 +1,6 @@
 """The race chart as plotly JSON: one curve per column, the target line, a diamond where each curve
 reached the target. Drawing only: nothing here trains, times or decides anything."""
+
 from __future__ import annotations
 
 import math
@@ -37,39 +38,68 @@ def race_figure(
     label = "IoU" if metric == "iou" else metric.upper()
     # The same traces in the same order at every refresh (curves, then target, then markers), with the
     # target as a trace rather than a shape + annotation, so the legend and layout never jump.
-    curves = {name: [(s.step if by_steps else s.train_seconds, _finite(s.quality)) for s in res.curve]
-              for name, res in results.items()}
+    curves = {
+        name: [(s.step if by_steps else s.train_seconds, _finite(s.quality)) for s in res.curve]
+        for name, res in results.items()
+    }
     data: list[dict[str, Any]] = []
     for name, res in results.items():
         pts = curves[name]
-        data.append({
-            "type": "scatter", "x": [p[0] for p in pts], "y": [p[1] for p in pts], "mode": "lines",
-            "name": name, "line": {"color": colors[name], "width": 2.5},
-            "hovertemplate": f"{name} ({res.description})<br>%{{x:.3~f}} {unit_x}<br>%{{y:.{decimals}f}} {unit}<extra></extra>",
-        })
+        data.append(
+            {
+                "type": "scatter",
+                "x": [p[0] for p in pts],
+                "y": [p[1] for p in pts],
+                "mode": "lines",
+                "name": name,
+                "line": {"color": colors[name], "width": 2.5},
+                "hovertemplate": f"{name} ({res.description})<br>%{{x:.3~f}} {unit_x}"
+                f"<br>%{{y:.{decimals}f}} {unit}<extra></extra>",
+            }
+        )
     has_target = target is not None and math.isfinite(target)
     data_end = max((p[0] for pts in curves.values() for p in pts), default=0.0)
     axis_end = None if x_end is None else max(x_end * 1.01, data_end)  # 1 %: the last step may end past the budget
     line_end = data_end if axis_end is None else axis_end
-    data.append({
-        "type": "scatter", "x": [0.0, line_end] if has_target else [], "y": [target, target] if has_target else [],
-        "mode": "lines", "name": "target", "line": {"dash": "dash", "color": "#555", "width": 1}, "hoverinfo": "skip",
-    })
+    data.append(
+        {
+            "type": "scatter",
+            "x": [0.0, line_end] if has_target else [],
+            "y": [target, target] if has_target else [],
+            "mode": "lines",
+            "name": "target",
+            "line": {"dash": "dash", "color": "#555", "width": 1},
+            "hoverinfo": "skip",
+        }
+    )
     for name, pts in curves.items():
         x = time_to_target(pts, target) if has_target else None
-        data.append({
-            "type": "scatter", "x": [] if x is None else [x], "y": [] if x is None else [target],
-            "mode": "markers", "showlegend": False,
-            "marker": {"symbol": "diamond", "size": 12, "color": colors[name], "line": {"color": "white", "width": 1}},
-            "hovertemplate": f"{name} reached the target at %{{x:.3~f}} {unit_x}<extra></extra>",
-        })
+        data.append(
+            {
+                "type": "scatter",
+                "x": [] if x is None else [x],
+                "y": [] if x is None else [target],
+                "mode": "markers",
+                "showlegend": False,
+                "marker": {
+                    "symbol": "diamond",
+                    "size": 12,
+                    "color": colors[name],
+                    "line": {"color": "white", "width": 1},
+                },
+                "hovertemplate": f"{name} reached the target at %{{x:.3~f}} {unit_x}<extra></extra>",
+            }
+        )
     layout = {
         "uirevision": uirevision,
         "paper_bgcolor": "white",  # no template: the few styles one would set are here
         "plot_bgcolor": "white",
-        "xaxis": {"gridcolor": "#eee", "zeroline": False,
-                  "title": {"text": "training steps" if by_steps else "training seconds (steps only, per sampler)"},
-                  **({} if axis_end is None else {"range": [0.0, axis_end]})},
+        "xaxis": {
+            "gridcolor": "#eee",
+            "zeroline": False,
+            "title": {"text": "training steps" if by_steps else "training seconds (steps only, per sampler)"},
+            **({} if axis_end is None else {"range": [0.0, axis_end]}),
+        },
         "yaxis": {"gridcolor": "#eee", "zeroline": False, "title": {"text": f"{label} ({unit})" if unit else label}},
         "font": {"size": 12},
         **({} if height is None else {"height": height}),

@@ -1,8 +1,9 @@
 """Colours and small picture helpers every tab shares: one colour per column, the selection highlight,
 the Inferno colour map, and a caption label on a picture."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -13,7 +14,18 @@ HIGHLIGHT = np.array([255, 214, 0], dtype=np.uint8)  # the points a sampler trai
 HIGHLIGHT_RGB = (255, 214, 0)
 
 # Inferno, interpolated to a 256-entry lookup table (perceptually uniform, readable when projected).
-_INFERNO = ("#000004", "#1b0c41", "#4a0c6b", "#781c6d", "#a52c60", "#cf4446", "#ed6925", "#fb9b06", "#f7d13d", "#fcffa4")
+_INFERNO = (
+    "#000004",
+    "#1b0c41",
+    "#4a0c6b",
+    "#781c6d",
+    "#a52c60",
+    "#cf4446",
+    "#ed6925",
+    "#fb9b06",
+    "#f7d13d",
+    "#fcffa4",
+)
 
 
 def _lut(stops: Sequence[str]) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Small picture-making helpers for exported figures (poster PNG, race GIF, selection GIF): captions,
 rows and columns of panels, a line chart drawn with Pillow alone (no plotting library, so a GIF frame
 costs milliseconds), nearest-neighbour enlargement and animated GIFs."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -74,10 +75,17 @@ def _hex(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-def line_chart(curves: Mapping[str, Sequence[tuple[float, float]]], colours: Mapping[str, str], *,
-               size: tuple[int, int] = (520, 300), x_label: str = "training seconds", y_label: str = "PSNR (dB)",
-               x_max: float | None = None, y_range: tuple[float, float] | None = None,
-               target: float | None = None) -> np.ndarray:
+def line_chart(
+    curves: Mapping[str, Sequence[tuple[float, float]]],
+    colours: Mapping[str, str],
+    *,
+    size: tuple[int, int] = (520, 300),
+    x_label: str = "training seconds",
+    y_label: str = "PSNR (dB)",
+    x_max: float | None = None,
+    y_range: tuple[float, float] | None = None,
+    target: float | None = None,
+) -> np.ndarray:
     """Curves of (x, y) points as a chart (uint8 RGB): axes with a few ticks, one coloured line per
     curve with its name at the end, and an optional dashed target line. Fixed `x_max` and `y_range`
     keep the axes still across the frames of an animation."""

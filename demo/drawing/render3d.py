@@ -5,6 +5,7 @@ browsers keep only about 16 WebGL contexts: during a race the oldest viewers wen
 an <img>: it never loses anything. Surfaces are drawn as dense surface samples splatted into a z-buffer
 and lit from the viewer's side (Lambert), which reads well at panel size.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,15 @@ def camera(up: str = "z", azimuth: float = AZIMUTH, elevation: float = ELEVATION
     return rotation
 
 
-def splat(points: np.ndarray, colors: np.ndarray, rotation: np.ndarray, size: int = SIZE, radius: int = 1,
-          image: np.ndarray | None = None, extent: float = 1.5) -> np.ndarray:
+def splat(
+    points: np.ndarray,
+    colors: np.ndarray,
+    rotation: np.ndarray,
+    size: int = SIZE,
+    radius: int = 1,
+    image: np.ndarray | None = None,
+    extent: float = 1.5,
+) -> np.ndarray:
     """Draw points (P, 3) in [-1, 1]³ with colours (P, 3) uint8 as squares of 2·radius+1 px, nearest on
     top; returns (size, size, 3) uint8 (on `image` if given, else on a plain background)."""
     out = np.empty((size, size, 3), np.uint8) if image is None else image.copy()
@@ -88,8 +96,9 @@ def surface_samples(mesh, count: int, seed: int = 0) -> tuple[np.ndarray, np.nda
     return np.asarray(points), np.asarray(mesh.face_normals)[faces]
 
 
-def render_surface(mesh, rotation: np.ndarray, color=(120, 150, 190), count: int = 40_000,
-                   size: int = SIZE) -> np.ndarray:
+def render_surface(
+    mesh, rotation: np.ndarray, color=(120, 150, 190), count: int = 40_000, size: int = SIZE
+) -> np.ndarray:
     """A shaded picture of a mesh in [-1, 1]³: (size, size, 3) uint8."""
     points, normals = surface_samples(mesh, count)
     return splat(points, shade(normals, rotation, np.array(color)), rotation, size)

@@ -6,6 +6,7 @@
 - (`turns_sentence`, shown beside the table) why a race of N columns × T seconds takes at least N·T
   seconds of wall time: the columns take turns.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,11 +26,15 @@ def turns_sentence(columns: int, budget: dict[str, Any]) -> str:
     """Why the wall clock runs longer than the budget: one sentence."""
     if "seconds" in budget:
         total = columns * budget["seconds"]
-        return (f"The {columns} columns take turns on this machine and each column's clock counts only its own "
-                f"training, so {columns} × {budget['seconds']:g} s of training take at least {total:g} s of "
-                "wall time.")
-    return (f"The {columns} columns take turns on this machine and each column's clock counts only its own "
-            "training steps, so the wall clock runs longer than any one column's.")
+        return (
+            f"The {columns} columns take turns on this machine and each column's clock counts only its own "
+            f"training, so {columns} × {budget['seconds']:g} s of training take at least {total:g} s of "
+            "wall time."
+        )
+    return (
+        f"The {columns} columns take turns on this machine and each column's clock counts only its own "
+        "training steps, so the wall clock runs longer than any one column's."
+    )
 
 
 def status_line(status: dict[str, Any], headline: str | None, max_jobs: int) -> str:

@@ -1,4 +1,5 @@
 """A clip drawn WIDTH pixels wide: which samples fall under each pixel column, and their range there."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ k = ⌈r(t)·N⌉ selected per step, learning rate η, tolerance ε. The values 
 `intcore.teach.AlgorithmState`; nothing here computes anything but text. Its styles are in
 demo/static/app.css (class `algorithm-panel`), the same on every tab.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,15 +16,26 @@ from intcore.teach import AlgorithmState
 LINES: tuple[tuple[str, str], ...] = (
     ("input", "<b>Input:</b> target f*, initial network f<sub>θ</sub>, budget T, ratio schedule r(t), tolerance ε"),
     ("init", "t ← 0"),
-    ("while", "<b>while</b> t ≤ T <b>and</b> ‖[f<sub>θ</sub>(x<sub>i</sub>) − f*(x<sub>i</sub>)]<sub>N</sub>‖<sub>2</sub> ≥ ε <b>do</b>"),
-    ("teacher", "&nbsp;&nbsp;<b>Teacher:</b> pick the k = ⌈r(t)·N⌉ points x<sub>i</sub> with the largest "
-                "|f<sub>θ</sub>(x<sub>i</sub>) − f*(x<sub>i</sub>)|"),
-    ("learner", "&nbsp;&nbsp;<b>Learner:</b> θ ← θ − η·∇<sub>θ</sub> (1/k) Σ<sub>selected</sub> "
-                "ℓ(f<sub>θ</sub>(x<sub>i</sub>), f*(x<sub>i</sub>))"),
+    (
+        "while",
+        "<b>while</b> t ≤ T <b>and</b> ‖[f<sub>θ</sub>(x<sub>i</sub>) − f*(x<sub>i</sub>)]<sub>N</sub>‖<sub>2</sub>"
+        " ≥ ε <b>do</b>",
+    ),
+    (
+        "teacher",
+        "&nbsp;&nbsp;<b>Teacher:</b> pick the k = ⌈r(t)·N⌉ points x<sub>i</sub> with the largest "
+        "|f<sub>θ</sub>(x<sub>i</sub>) − f*(x<sub>i</sub>)|",
+    ),
+    (
+        "learner",
+        "&nbsp;&nbsp;<b>Learner:</b> θ ← θ − η·∇<sub>θ</sub> (1/k) Σ<sub>selected</sub> "
+        "ℓ(f<sub>θ</sub>(x<sub>i</sub>), f*(x<sub>i</sub>))",
+    ),
     ("advance", "&nbsp;&nbsp;t ← t + 1"),
     ("end", "<b>end while</b>"),
 )
 LINE_NAMES = tuple(name for name, _ in LINES)
+
 
 def algorithm_html(state: AlgorithmState | None, line: str = "while", *, note: str = "") -> str:
     """The panel: Algorithm 1 with `line` highlighted (one of LINE_NAMES, or "" for none) and, given a

@@ -6,6 +6,7 @@ shows the range (min to max) of the samples under it; signed curves are filled f
 above and blue below, as the image maps colour them. The kernel picture adds a strip that zooms to a few
 milliseconds around the clicked time, where a trained SIREN's kernel row has its detail.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -124,13 +125,18 @@ class AudioLecture(LectureDrawing):
 
     unit = "sample"
     wide = True
-    labels = {"error": "error along time before the step (orange: where the k trained on lie; bars: their share)",
-              "change": "how much the step changed f along time (size of Δf)",
-              "predicted": "how much the kernel predicted (size of J·Δθ, same scale)",
-              "kernel_init": "K(t₀, ·) at the initial weights", "kernel_now": "K(t₀, ·) at the current weights"}
+    labels = {
+        "error": "error along time before the step (orange: where the k trained on lie; bars: their share)",
+        "change": "how much the step changed f along time (size of Δf)",
+        "predicted": "how much the kernel predicted (size of J·Δθ, same scale)",
+        "kernel_init": "K(t₀, ·) at the initial weights",
+        "kernel_now": "K(t₀, ·) at the current weights",
+    }
     kernel_hint = "click a time in any column's waveform pictures (or in these plots)"
-    kernel_legend = ("Up (red): moves the same way as t₀, down (blue): the opposite way; height ∝ "
-                     "K(t₀, t) / K(t₀, t₀); the lower strip zooms to a few ms around t₀ (green).")
+    kernel_legend = (
+        "Up (red): moves the same way as t₀, down (blue): the opposite way; height ∝ "
+        "K(t₀, t) / K(t₀, t₀); the lower strip zooms to a few ms around t₀ (green)."
+    )
 
     def __init__(self, signal, where: float = 0.5) -> None:
         super().__init__(signal, where)
@@ -244,8 +250,10 @@ class AudioLecture(LectureDrawing):
         peak = float(self.signal.metadata.get("peak", 1.0)) or 1.0
         canvas = np.full((height, width, 3), BACKGROUND, np.uint8)
         mid, half = (height - 1) / 2, (height - 1) / 2 - 1
-        for wave, colour in ((self.signal.values[: self.t, 0].numpy(), TARGET_FADED),
-                             (np.asarray(snap.reconstruction, np.float64) / peak, RECON)):
+        for wave, colour in (
+            (self.signal.values[: self.t, 0].numpy(), TARGET_FADED),
+            (np.asarray(snap.reconstruction, np.float64) / peak, RECON),
+        ):
             lo, hi = column_ranges(np.clip(np.asarray(wave, np.float64), -1, 1), width)
             _fill(canvas, np.rint(mid - hi * half).astype(int), np.rint(mid - lo * half).astype(int), colour)
         return canvas

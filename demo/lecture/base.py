@@ -5,6 +5,7 @@ see its kernel row. What differs per modality is how those quantities are drawn 
 a pixel of an image, a time of a clip, a point of a cross-section through a shape's grid. Each tab
 names its drawing class (`ModalityTab.lecture_drawing`); lecture.py never branches on the modality.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -38,8 +39,9 @@ class LectureDrawing(ABC):
     """the pictures are much wider than tall (a clip along time): lecture mode shows them one under another"""
     race_frame_side: ClassVar[int] = 160
     """the race GIF's pictures are about this many pixels on their longer side"""
-    kernel_legend: ClassVar[str] = ("Red: moves the same way as x₀, blue: the opposite way, white: not at all; "
-                                    "colour ∝ √|K(x₀, x) / K(x₀, x₀)|.")
+    kernel_legend: ClassVar[str] = (
+        "Red: moves the same way as x₀, blue: the opposite way, white: not at all; colour ∝ √|K(x₀, x) / K(x₀, x₀)|."
+    )
     """how to read the kernel pictures (the end of the kernel view's caption)"""
 
     def __init__(self, signal: Signal, where: float = 0.5) -> None:
@@ -48,7 +50,7 @@ class LectureDrawing(ABC):
 
     @abstractmethod
     def step_pictures(self, expl: StepExplanation) -> dict[str, np.ndarray]:
-        """"error" (before the step, the k selected marked), "change" (Δf, signed) and "predicted"
+        """ "error" (before the step, the k selected marked), "change" (Δf, signed) and "predicted"
         (J·Δθ, on the same scale as "change")."""
 
     def kernel_points(self, x0: int) -> np.ndarray | None:

@@ -1,8 +1,10 @@
-"""Pictures for lecture mode on an image (`ImageLecture`, the image tab's lecture drawing): one step seen whole, and the kernel row at a clicked pixel.
+"""Pictures for lecture mode on an image (`ImageLecture`, the image tab's lecture drawing): one step seen
+whole, and the kernel row at a clicked pixel.
 
 Drawing only (numpy in, uint8 RGB out). Signed quantities (Δf, J·Δθ, K(x₀, ·)) use a blue–white–red map
 that is white at zero; the two pictures of a step share one scale so they can be compared by eye.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -62,7 +64,7 @@ def mark(rgb: np.ndarray, row: int, col: int, colour: np.ndarray = MARK) -> np.n
     for d in range(gap, arm):
         for r, c in ((row - d, col), (row + d, col), (row, col - d), (row, col + d)):
             if 0 <= r < h and 0 <= c < w:
-                out[max(0, r - 1):r + 1, max(0, c - 1):c + 1] = colour
+                out[max(0, r - 1) : r + 1, max(0, c - 1) : c + 1] = colour
     return out
 
 
@@ -124,10 +126,13 @@ class ImageLecture(LectureDrawing):
     """Lecture pictures of an image: maps over the pixels; a click on any picture names its pixel."""
 
     unit = "pixel"
-    labels = {"error": "error before the step (bright: the k trained on)",
-              "change": "Δf: what the step changed (red up, blue down)",
-              "predicted": "J·Δθ: the kernel's prediction",
-              "kernel_init": "K(x₀, ·) at the initial weights", "kernel_now": "K(x₀, ·) at the current weights"}
+    labels = {
+        "error": "error before the step (bright: the k trained on)",
+        "change": "Δf: what the step changed (red up, blue down)",
+        "predicted": "J·Δθ: the kernel's prediction",
+        "kernel_init": "K(x₀, ·) at the initial weights",
+        "kernel_now": "K(x₀, ·) at the current weights",
+    }
     kernel_hint = "click a pixel of any column's pictures"
 
     def step_pictures(self, expl: StepExplanation) -> dict[str, np.ndarray]:

@@ -5,12 +5,13 @@ them the strip of the pixels INT trained on at chosen iterations.
 This runs a real race (intcore.runs.race, interleaved, equal steps), so it takes as long as training the
 four samplers; `on_progress` hears about every evaluation.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -57,16 +58,18 @@ def _to_rgb(img: np.ndarray) -> np.ndarray:
     return (img * 255 + 0.5).astype(np.uint8)
 
 
-def make_poster(signal: Signal, out: Path, setup: PosterSetup | None = None,
-                on_progress: Callable[[Snapshot], None] | None = None) -> Path:
+def make_poster(
+    signal: Signal, out: Path, setup: PosterSetup | None = None, on_progress: Callable[[Snapshot], None] | None = None
+) -> Path:
     """Race the poster's columns on an image `signal` and write the figure as one PNG at `out`."""
     if signal.modality != "image":
         raise ValueError("the poster figure is made from an image")
     setup = setup or PosterSetup()
     # Evaluate at every iteration the strip shows: the selection travels with the evaluation's snapshot.
     every = math.gcd(*setup.iterations, setup.steps)
-    config = TrainConfig(steps=setup.steps, eval_every=every, lr=setup.lr, seed=setup.seed, device=setup.device,
-                         record_selection=True)
+    config = TrainConfig(
+        steps=setup.steps, eval_every=every, lr=setup.lr, seed=setup.seed, device=setup.device, record_selection=True
+    )
     samplers = {key: make_sampler(POSTER_COLUMNS[key][0], **POSTER_COLUMNS[key][1]) for key in setup.columns}
     strip_of = next((k for k in ("int", "int-progressive") if k in samplers), None)  # the teacher's picks
     selections: dict[int, np.ndarray] = {}
@@ -79,13 +82,20 @@ def make_poster(signal: Signal, out: Path, setup: PosterSetup | None = None,
 
     results = race(signal, samplers, setup.model, config, on_snapshot=seen)
     h, w = signal.shape
-    target = _to_rgb((signal.values[: h * w].numpy().reshape(h, w, -1).squeeze(-1) + 1) / 2
-                     if signal.out_features == 1 else (signal.values[: h * w].numpy().reshape(h, w, 3) + 1) / 2)
+    target = _to_rgb(
+        (signal.values[: h * w].numpy().reshape(h, w, -1).squeeze(-1) + 1) / 2
+        if signal.out_features == 1
+        else (signal.values[: h * w].numpy().reshape(h, w, 3) + 1) / 2
+    )
     panels = [captioned(enlarge(target), ["(a) target", f"{w} x {h} px"])]
     for key in setup.columns:
         final = results[key].final
-        panels.append(captioned(enlarge(_to_rgb(final.reconstruction)),
-                                [POSTER_COLUMNS[key][2], f"{final.quality:.2f} dB after {final.step} steps"]))
+        panels.append(
+            captioned(
+                enlarge(_to_rgb(final.reconstruction)),
+                [POSTER_COLUMNS[key][2], f"{final.quality:.2f} dB after {final.step} steps"],
+            )
+        )
     figure = [titled(row(panels), f"{signal.name}: the same SIREN from the same weights, {setup.steps} steps each")]
     if strip_of is not None:
         grey = target.mean(axis=2) / 255.0

@@ -5,13 +5,14 @@ keeps one small frame's worth of data: each column's latest picture and its curv
 bounded: past `max_frames` every other frame is dropped and the recorder keeps every second round from
 then on. `write` draws the frames (Pillow only) with fixed axes and saves the GIF.
 """
+
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -35,9 +36,16 @@ class _Frame:
 class RaceRecorder:
     """Keeps what the race GIF needs. Call `add(snap)` for every snapshot of the race, in any thread."""
 
-    def __init__(self, methods: Sequence[str], colours: Sequence[str],
-                 picture: Callable[[Snapshot], np.ndarray | None], metric: str = "psnr", unit: str = "dB",
-                 max_frames: int = MAX_FRAMES, side: int = FRAME_SIDE) -> None:
+    def __init__(
+        self,
+        methods: Sequence[str],
+        colours: Sequence[str],
+        picture: Callable[[Snapshot], np.ndarray | None],
+        metric: str = "psnr",
+        unit: str = "dB",
+        max_frames: int = MAX_FRAMES,
+        side: int = FRAME_SIDE,
+    ) -> None:
         """`picture`: a snapshot -> its column's picture (uint8 RGB; the tab's lecture drawing's
         `race_frame`), enlarged in the GIF to about `side` px when smaller."""
         if len(methods) > len(colours):
@@ -74,8 +82,9 @@ class RaceRecorder:
         self._rounds += 1
         if (self._rounds - 1) % self._stride:
             return
-        self._frames.append(_Frame(dict(self._latest), {m: list(c) for m, c in self._curves.items()},
-                                   dict(self._steps)))
+        self._frames.append(
+            _Frame(dict(self._latest), {m: list(c) for m, c in self._curves.items()}, dict(self._steps))
+        )
         if len(self._frames) > self.max_frames:
             self._frames = self._frames[::2]
             self._stride *= 2
@@ -113,8 +122,13 @@ class RaceRecorder:
                 continue
             q = frame.curves[m][-1][1] if frame.curves[m] else float("nan")
             quality = f"{q:.2f} {self.unit}" if self.unit else f"{self.metric.upper()} {q:.3f}"
-            tiles.append(captioned(enlarge(pic, self.side), [m, f"{quality}, step {frame.steps.get(m, 0)}"],
-                                   size=14))
-        chart = line_chart(frame.curves, self.colours, size=(max(520, 170 * len(tiles)), 260), x_max=x_max,
-                           y_range=y_range, y_label=f"{self.metric.upper()} ({self.unit})" if self.unit else self.metric.upper())
+            tiles.append(captioned(enlarge(pic, self.side), [m, f"{quality}, step {frame.steps.get(m, 0)}"], size=14))
+        chart = line_chart(
+            frame.curves,
+            self.colours,
+            size=(max(520, 170 * len(tiles)), 260),
+            x_max=x_max,
+            y_range=y_range,
+            y_label=f"{self.metric.upper()} ({self.unit})" if self.unit else self.metric.upper(),
+        )
         return column([row(tiles), chart]) if tiles else chart

@@ -7,6 +7,7 @@ viewer sees where the step or the kernel acts relative to the shape. A click on 
 its grid point; the race's columns show renderings, which do not locate one (the cut's centre is used).
 Kernel rows are computed over the cut's R² points only, which keeps a click fast on a large grid.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,11 +35,13 @@ class ShapeLecture(LectureDrawing):
     """Step and kernel pictures on a vertical cross-section of the occupancy grid; a click names a point."""
 
     unit = "point"
-    labels = {"error": "error on the cross-section before the step (bright: the k trained on)",
-              "change": "Δf (logit) on the cross-section (red up, blue down)",
-              "predicted": "J·Δθ: the kernel's prediction (same scale)",
-              "kernel_init": "K(x₀, ·) on the cross-section, initial weights",
-              "kernel_now": "K(x₀, ·) on the cross-section, current weights"}
+    labels = {
+        "error": "error on the cross-section before the step (bright: the k trained on)",
+        "change": "Δf (logit) on the cross-section (red up, blue down)",
+        "predicted": "J·Δθ: the kernel's prediction (same scale)",
+        "kernel_init": "K(x₀, ·) on the cross-section, initial weights",
+        "kernel_now": "K(x₀, ·) on the cross-section, current weights",
+    }
     kernel_hint = "click a point of a cross-section picture (a click on a column's rendering uses the cut's centre)"
     where_label = "cross-section depth (0: front, 1: back; the lecture pictures cut the grid here)"
     race_frame_side = 160

@@ -5,14 +5,15 @@ snapshot (a few hundred kB, off the training clock) so that a step can be explai
 computed at the weights the page shows, and it records the race for the GIF export. The mathematics is
 in intcore.teach; the pictures come from the tab's lecture drawing (demo.lecture.base).
 """
+
 from __future__ import annotations
 
 import threading
 
 import torch
 
-from intcore.models import build_model
 from intcore.modalities import get_modality
+from intcore.models import build_model
 from intcore.signals import Signal
 from intcore.spec import RunSpec
 from intcore.teach import Params, StepExplanation, parameters_of
@@ -44,9 +45,14 @@ class LectureState:
         self.shown: dict[str, tuple[int, int]] = {}
         """(height, width) of the lecture pictures last sent to the page: "step" and "kernel" """
         modality = get_modality(signal.modality)
-        self.recorder = RaceRecorder(run.names, COLUMN_COLORS, picture=self.drawing(signal).race_frame,
-                                     metric=modality.metric, unit=modality.metric_unit,
-                                     side=self.drawing.race_frame_side)
+        self.recorder = RaceRecorder(
+            run.names,
+            COLUMN_COLORS,
+            picture=self.drawing(signal).race_frame,
+            metric=modality.metric,
+            unit=modality.metric_unit,
+            side=self.drawing.race_frame_side,
+        )
         self.changed = threading.Condition()
         self.stepping = threading.Lock()
         """one Step at a time per page: a second press waits for the first step and its explanation"""
@@ -76,8 +82,11 @@ class LectureState:
     def release(self) -> None:
         """The race is over: keep each column's last weights and the initial ones in host memory only."""
         cpu = torch.device("cpu")
-        self.weights = {m: [(step, {k: v.to(cpu) for k, v in w.items()})] for m, kept in self.weights.items()
-                        for step, w in kept[-1:]}
+        self.weights = {
+            m: [(step, {k: v.to(cpu) for k, v in w.items()})]
+            for m, kept in self.weights.items()
+            for step, w in kept[-1:]
+        }
         self.initial = {k: v.to(cpu) for k, v in self.initial.items()}
         self.device = cpu
 

@@ -1,4 +1,5 @@
 """The words of lecture mode: the "How INT works / how to read this" panel and the kernel caption."""
+
 from __future__ import annotations
 
 PAPER_URL = "https://arxiv.org/abs/2405.10531"
@@ -16,9 +17,10 @@ takes one gradient step on those k only. Why that works: one update on a few poi
 the steepest functional step for its cost: greedy example selection is functional gradient descent.
 
 **How to read the race.** Every column starts from the same initial weights. The chart plots quality
-(PSNR in dB for pictures and sound: higher is better, +3 dB is half the squared error; IoU for shapes) against each sampler's *own training
-seconds*: the teacher's scoring pass counts, drawing does not. Compare the columns at the same time on
-the x-axis, not at the same step: an INT step costs less than a full-batch step.
+(PSNR in dB for pictures and sound: higher is better, +3 dB is half the squared error; IoU for shapes)
+against each sampler's *own training seconds*: the teacher's scoring pass counts, drawing does not.
+Compare the columns at the same time on the x-axis, not at the same step: an INT step costs less than a
+full-batch step.
 
 **Step mode.** Pause, then **Step** (or →): every column takes exactly one step. The INT column then
 shows the error before the step (bright: the k points it trained on), the change the step made at every
@@ -29,7 +31,8 @@ shows them as curves over time, a shape on a cross-section of its grid (the slid
 cross-section): the view shows K(x₀, ·), how much one update at x₀ moves every other point, at the
 current weights and at the initial weights.
 
-**More:** the paper, [Zhang et al., *Nonparametric Teaching of Implicit Neural Representations*, ICML 2024]({PAPER_URL});
+**More:** the paper, [Zhang et al., *Nonparametric Teaching of Implicit Neural Representations*,
+ICML 2024]({PAPER_URL});
 the project's docs/app.md (every part of the app) and docs/lecture.md (a 10-minute lecture with it).
 """
 
@@ -38,18 +41,23 @@ KERNEL_CAPTION = "one update at x₀ moves these points this much"
 NO_UPLOAD_IN_LINKS = "An uploaded file cannot travel in a link: the link names a preset."
 
 
-MAP_LEGEND = ("Red: moves the same way as x₀, blue: the opposite way, white: not at all; "
-              "colour ∝ √|K(x₀, x) / K(x₀, x₀)|.")
+MAP_LEGEND = (
+    "Red: moves the same way as x₀, blue: the opposite way, white: not at all; colour ∝ √|K(x₀, x) / K(x₀, x₀)|."
+)
 
 
 def kernel_caption(k00_now: float, k00_init: float, step: int, legend: str = MAP_LEGEND) -> str:
     """The kernel view's caption with the two rows' scales (each picture is relative to its own K(x₀, x₀))."""
-    return (f"{KERNEL_CAPTION}. Left: initial weights (K(x₀, x₀) = {k00_init:.3g}); right: weights after "
-            f"{step} steps (K(x₀, x₀) = {k00_now:.3g}). {legend}")
+    return (
+        f"{KERNEL_CAPTION}. Left: initial weights (K(x₀, x₀) = {k00_init:.3g}); right: weights after "
+        f"{step} steps (K(x₀, x₀) = {k00_now:.3g}). {legend}"
+    )
 
 
 def step_caption(cosine: float, relative_error: float, k: int, n: int, unit: str = "pixel") -> str:
     """The step view's caption: how well the kernel's linear prediction matches the actual change."""
-    return (f"One step trained on k = {k:,} of N = {n:,} {unit}s and changed all of them. The kernel's "
-            f"prediction J·Δθ matches the actual change Δf with cosine similarity {cosine:.4f} "
-            f"(relative error {relative_error:.1%}).")
+    return (
+        f"One step trained on k = {k:,} of N = {n:,} {unit}s and changed all of them. The kernel's "
+        f"prediction J·Δθ matches the actual change Δf with cosine similarity {cosine:.4f} "
+        f"(relative error {relative_error:.1%})."
+    )

@@ -1,6 +1,7 @@
 """Media files a page loads by URL (a WAV for a column's player), written into the session's folder,
 which the app serves as static files (so they never enter Gradio's cache). Pictures do not come here:
 they travel inside the live view's messages as PNG data URLs."""
+
 from __future__ import annotations
 
 import collections

@@ -1,4 +1,5 @@
 """Numbers as JSON can carry them: JSON (and plotly.js) have no NaN or infinity."""
+
 from __future__ import annotations
 
 import math

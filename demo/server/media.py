@@ -1,4 +1,5 @@
 """What a canvas panel may hand the app besides a picture array: a media file's bytes, or KEEP."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -14,6 +14,7 @@ The target: a typed one is known at Start and never moves; without one, the libr
 (`intcore.runs.default_target`) is computed once the race has ended. The verdict (who leads at equal
 training time, who reached the target first, the savings) is the library's (`intcore.verdict.judge`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,7 +25,8 @@ import math
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -143,7 +145,7 @@ class Race:
             trainer.request_steps(1)
         return True
 
-    def start(self, on_exit: Callable[["Race"], None]) -> None:
+    def start(self, on_exit: Callable[[Race], None]) -> None:
         self.thread = threading.Thread(target=self._run, args=(on_exit,), name=f"int-race-{self.id}", daemon=True)
         self.started_at = time.time()
         self.thread.start()
@@ -155,14 +157,20 @@ class Race:
 
     # ------------------------------------------------------------ the worker thread
 
-    def _run(self, on_exit: Callable[["Race"], None]) -> None:
+    def _run(self, on_exit: Callable[[Race], None]) -> None:
         try:
             # Each column gets its own stop event (the race rule stops a column at the target) and a copy
             # of its sampler (samplers keep device tensors between steps: nothing on the device outlives
             # the race through the samplers this object keeps for its viewers).
             self.trainers = {
-                method: Trainer(self.signal, copy.deepcopy(sampler), model=self.run.model, config=self.config,
-                                method=method, pause_event=self.pause_event)
+                method: Trainer(
+                    self.signal,
+                    copy.deepcopy(sampler),
+                    model=self.run.model,
+                    config=self.config,
+                    method=method,
+                    pause_event=self.pause_event,
+                )
                 for method, sampler in self.samplers.items()
             }
             if self.stop_event.is_set():  # Stop came while the trainers were being made
@@ -250,8 +258,7 @@ class Race:
                 metric: json_number(snap.quality) if snap else None,
                 f"best_{metric}": json_number(snap.best_quality) if snap else None,
                 "ratio": round(snap.ratio, 4) if snap else None,
-                "seconds_to_target": json_number(res.seconds_to(target)) if target is not None and res.curve
-                else None,
+                "seconds_to_target": json_number(res.seconds_to(target)) if target is not None and res.curve else None,
                 "time_saving_vs_full": verdict.saving_vs_full.get(m) if verdict and target is not None else None,
                 "time_saving_vs_random": verdict.saving_vs_random.get(m) if verdict and target is not None else None,
                 "done": bool(snap and snap.done),

@@ -8,6 +8,7 @@ the API) closes `LEASE_SECONDS` after anyone last asked about it (its stream pol
 owns it, Gradio's upload cache) pass `max_temp_bytes`, the uploads no session uses are dropped first,
 oldest first, then the files of the sessions that finished longest ago.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +18,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from intcore.signals import Signal
 
@@ -74,9 +76,16 @@ class SessionTable:
     wait in arrival order. A background sweep (every `sweep_seconds`; None: only when `sweep()` is
     called) closes sessions nobody uses any more and keeps the files under `max_temp_bytes`."""
 
-    def __init__(self, max_jobs: int = 2, root: Path | None = None, max_temp_bytes: int = MAX_TEMP_BYTES,
-                 lease_seconds: float = LEASE_SECONDS, sweep_seconds: float | None = SWEEP_SECONDS,
-                 clock: Callable[[], float] = time.monotonic, upload_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        max_jobs: int = 2,
+        root: Path | None = None,
+        max_temp_bytes: int = MAX_TEMP_BYTES,
+        lease_seconds: float = LEASE_SECONDS,
+        sweep_seconds: float | None = SWEEP_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        upload_dir: Path | None = None,
+    ) -> None:
         if max_jobs < 1:
             raise ValueError(f"max_jobs must be at least 1, got {max_jobs}")
         self.max_jobs = max_jobs
@@ -95,8 +104,9 @@ class SessionTable:
         self._lock = threading.RLock()
         self._closed = threading.Event()
         if sweep_seconds is not None:
-            threading.Thread(target=self._sweep_forever, args=(sweep_seconds,), name="int-session-sweep",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._sweep_forever, args=(sweep_seconds,), name="int-session-sweep", daemon=True
+            ).start()
 
     @staticmethod
     def key(session_hash: str | None, tab: str) -> str:
@@ -219,8 +229,11 @@ class SessionTable:
         the files pass `max_temp_bytes`, drop the files of finished sessions, longest finished first."""
         now = self.clock()
         with self._lock:
-            gone = [s.key for s in self._sessions.values()
-                    if s.key.split("/", 1)[0] not in self._pages and not s.busy and now - _last_use(s) > self.lease_seconds]
+            gone = [
+                s.key
+                for s in self._sessions.values()
+                if s.key.split("/", 1)[0] not in self._pages and not s.busy and now - _last_use(s) > self.lease_seconds
+            ]
         for key in gone:
             log.info("closing session %s: no page, unused for %.0f s", key, self.lease_seconds)
             self.close(key)
@@ -278,8 +291,12 @@ class SessionTable:
             held = sizes.get(session.folder.name, 0)
             if held == 0:
                 continue
-            log.warning("temp files over %d bytes: dropping the %d bytes of finished session %s",
-                        self.max_temp_bytes, held, session.key)
+            log.warning(
+                "temp files over %d bytes: dropping the %d bytes of finished session %s",
+                self.max_temp_bytes,
+                held,
+                session.key,
+            )
             shutil.rmtree(session.folder, ignore_errors=True)
             session.folder.mkdir(parents=True, exist_ok=True)
             session.loaded.clear()
@@ -295,8 +312,9 @@ class SessionTable:
                 break
             if now - mtime < UPLOAD_GRACE_SECONDS or path.resolve() in used:
                 continue
-            log.warning("temp files over %d bytes: dropping the unused upload %s (%d bytes)",
-                        self.max_temp_bytes, path, size)
+            log.warning(
+                "temp files over %d bytes: dropping the unused upload %s (%d bytes)", self.max_temp_bytes, path, size
+            )
             path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):  # Gradio keeps each upload in a folder of its own
                 if path.parent != self.upload_dir:

@@ -20,13 +20,15 @@ takes none), or one value for every column that takes it. `decode` reads a link 
 keeps its default and says so); `run_spec` turns values into a `RunSpec` strictly (a bad value is an
 error naming the setting).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import torch
@@ -72,9 +74,19 @@ SIZE_FALLBACK: dict[str, float] = {"max_side": 768, "max_seconds": 10.0, "grid":
 GPU, so that a phone photo does not become 12 M coordinates"""
 
 LIMITS: dict[str, tuple[float, float]] = {
-    "steps": (1, 100_000), "seconds": (0, 3600), "lr": (0, 1), "width": (1, 1024), "hidden_layers": (1, 12),
-    "first_w0": (0, 100_000), "w0": (0, 100_000), "eval_every": (1, 10_000), "seed": (0, 2**31 - 1),
-    "max_side": (8, 4096), "max_seconds": (0, 60), "grid": (8, 256), "target": (0, 1000),
+    "steps": (1, 100_000),
+    "seconds": (0, 3600),
+    "lr": (0, 1),
+    "width": (1, 1024),
+    "hidden_layers": (1, 12),
+    "first_w0": (0, 100_000),
+    "w0": (0, 100_000),
+    "eval_every": (1, 10_000),
+    "seed": (0, 2**31 - 1),
+    "max_side": (8, 4096),
+    "max_seconds": (0, 60),
+    "grid": (8, 256),
+    "target": (0, 1000),
 }
 """(low, high) of what a link or an API call may ask for: a link from someone else must not make this
 machine train for a day or allocate a 10,000-px image (the library's own checks come first)"""
@@ -298,14 +310,18 @@ def run_spec(path: str | Path, modality: str, device: torch.device | str, values
     """The library's run spec for `values` (complete: start from `defaults`): make_spec with every
     setting by its name, then each column's sampler options. Raises SettingError (a ValueError)."""
     budget = values.get("budget", "seconds")
-    settings = {n: values[n] for n in tab_settings(modality)
-                if n not in SAMPLER_SETTINGS and n not in BUDGETS and n in values}
+    settings = {
+        n: values[n] for n in tab_settings(modality) if n not in SAMPLER_SETTINGS and n not in BUDGETS and n in values
+    }
     settings[budget] = values[budget]
     try:
-        spec = make_spec(path, modality=modality, device=device, samplers=values["samplers"],
-                         target=values.get("target"), **settings)
-        spec.samplers = [SamplerSpec(name, {**spec.samplers[i].options, **column_options(values, i)})
-                         for i, name in enumerate(values["samplers"])]
+        spec = make_spec(
+            path, modality=modality, device=device, samplers=values["samplers"], target=values.get("target"), **settings
+        )
+        spec.samplers = [
+            SamplerSpec(name, {**spec.samplers[i].options, **column_options(values, i)})
+            for i, name in enumerate(values["samplers"])
+        ]
         for s in spec.samplers:
             s.build()
     except SettingError:
@@ -349,15 +365,18 @@ def decode(query: str | Mapping[str, Any], base: Values, presets: Iterable[str] 
             if text in stems:
                 settings[PRESET] = text
             else:
-                notices.append(f"The link's preset {text!r} does not exist (presets: {', '.join(stems) or 'none'}); "
-                               f"using {base.get(PRESET) or 'the default'}.")
+                notices.append(
+                    f"The link's preset {text!r} does not exist (presets: {', '.join(stems) or 'none'}); "
+                    f"using {base.get(PRESET) or 'the default'}."
+                )
             continue
         if key == "tab":
             if text in TABS:
                 settings["tab"] = text
             else:
-                notices.append(f"The link's tab={text!r} is not valid (one of {', '.join(TABS)}); using "
-                               f"{base.get('tab')}.")
+                notices.append(
+                    f"The link's tab={text!r} is not valid (one of {', '.join(TABS)}); using {base.get('tab')}."
+                )
             continue
         if key not in SETTINGS and key != "target":
             notices.append(f"The link's setting {key!r} is unknown and was ignored.")
@@ -369,8 +388,7 @@ def decode(query: str | Mapping[str, Any], base: Values, presets: Iterable[str] 
                 for i, sampler in enumerate(settings["samplers"]):  # the sampler's own check, column by column
                     if key in sampler_options(sampler) and merged[i] is not None:
                         make_sampler(sampler, **{key: merged[i]})
-                settings[key] = [m if key in sampler_options(s) else None
-                                 for m, s in zip(merged, settings["samplers"])]
+                settings[key] = [m if key in sampler_options(s) else None for m, s in zip(merged, settings["samplers"])]
             else:
                 settings[key] = read(key, text)
             applied.add(key)

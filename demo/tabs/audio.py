@@ -1,6 +1,7 @@
 """The audio tab: a clip in; per column WHERE this step's training samples lie (the share of each stretch
 of the clip trained on, as bars over the faded waveform, against the uniform share), the reconstruction
 over the target, and a player. The pictures carry no text: their captions are the page's own."""
+
 from __future__ import annotations
 
 import io
@@ -40,8 +41,9 @@ BAR = (214, 110, 0)
 UNIFORM = (40, 40, 40)
 
 
-def _envelope(draw: ImageDraw.ImageDraw, wave: np.ndarray, color: tuple[int, int, int], mid: float = MID,
-              half: float = HALF) -> None:
+def _envelope(
+    draw: ImageDraw.ImageDraw, wave: np.ndarray, color: tuple[int, int, int], mid: float = MID, half: float = HALF
+) -> None:
     """Min-max envelope of `wave` (values in [-1, 1])."""
     lo, hi = column_ranges(wave, WIDTH)
     for x in range(WIDTH):
@@ -54,7 +56,6 @@ def _array(img: Image.Image) -> np.ndarray:
 
 class AudioCanvas:
     """Panels: (waveform with selection or error, reconstruction over the target, player)."""
-
 
     def __init__(self, signal: Signal) -> None:
         (self.t,) = signal.shape
@@ -144,25 +145,38 @@ class AudioTab(ModalityTab):
     title = "Audio"
     preset_folder = "audio"
     first_preset = "melody"
-    panels = (Panel("overlay", "where it trains (dashed: uniform)", smooth=True,
-                    by_mode=(("error", "|error| along time"), ("plain", "the target"))),
-              Panel("recon", "reconstruction (blue) over the target (grey)", smooth=True),
-              Panel("player", "listen to the reconstruction", kind="audio"))
+    panels = (
+        Panel(
+            "overlay",
+            "where it trains (dashed: uniform)",
+            smooth=True,
+            by_mode=(("error", "|error| along time"), ("plain", "the target")),
+        ),
+        Panel("recon", "reconstruction (blue) over the target (grey)", smooth=True),
+        Panel("player", "listen to the reconstruction", kind="audio"),
+    )
     panel_layout = "stack"
     needs = (("soundfile", "soundfile"),)
     lecture_drawing = AudioLecture
 
     def picture(self, value: Any) -> gr.Audio:
-        return gr.Audio(value, label="Clip to fit (the original)", type="filepath", interactive=False,
-                        elem_id=f"{self.prefix}picture")
+        return gr.Audio(
+            value,
+            label="Clip to fit (the original)",
+            type="filepath",
+            interactive=False,
+            elem_id=f"{self.prefix}picture",
+        )
 
     def canvas(self, signal: Signal) -> AudioCanvas:
         return AudioCanvas(signal)
 
     def describe(self, signal: Signal) -> str:
         meta = signal.metadata
-        return (f"Working clip **{meta['seconds']:.2f} s** sampled at {meta['sample_rate']:,} Hz "
-                f"({signal.n:,} samples); peak {meta['peak']:.2f} of full scale, restored in the players.")
+        return (
+            f"Working clip **{meta['seconds']:.2f} s** sampled at {meta['sample_rate']:,} Hz "
+            f"({signal.n:,} samples); peak {meta['peak']:.2f} of full scale, restored in the players."
+        )
 
     def caption(self, path: Path) -> str:
         import soundfile as sf

@@ -9,6 +9,7 @@ registered class and never branches on the modality. What a tab supplies:
 - the working-size setting and the default budget (training seconds per sampler) on each device;
 - lecture mode's drawing (`lecture_drawing`): step and kernel pictures, and what a click points at.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

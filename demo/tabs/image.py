@@ -1,4 +1,5 @@
 """The image tab: a picture in, per column the selection (or error) overlay and the reconstruction."""
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,6 @@ PANEL_HEIGHT = 200
 class ImageCanvas:
     """What an image column shows: the overlay panel (selection / error heatmap / plain target) and the
     current reconstruction."""
-
 
     def __init__(self, signal: Signal) -> None:
         h, w = signal.shape
@@ -80,14 +80,28 @@ class ImageTab(ModalityTab):
     title = "Image"
     preset_folder = "images"
     first_preset = "kodim23"
-    panels = (Panel("overlay", "the pixels trained on (yellow)",
-                    by_mode=(("error", "|error| per pixel (bright: wrong)"), ("plain", "the target"))),
-              Panel("recon", "reconstruction"))
+    panels = (
+        Panel(
+            "overlay",
+            "the pixels trained on (yellow)",
+            by_mode=(("error", "|error| per pixel (bright: wrong)"), ("plain", "the target")),
+        ),
+        Panel("recon", "reconstruction"),
+    )
     lecture_drawing = ImageLecture
 
     def picture(self, value: Any) -> gr.Image:
-        return gr.Image(value, label="Picture to fit", type="filepath", image_mode=None, format="png",
-                        interactive=False, height=PANEL_HEIGHT, elem_id=f"{self.prefix}picture", buttons=["fullscreen"])
+        return gr.Image(
+            value,
+            label="Picture to fit",
+            type="filepath",
+            image_mode=None,
+            format="png",
+            interactive=False,
+            height=PANEL_HEIGHT,
+            elem_id=f"{self.prefix}picture",
+            buttons=["fullscreen"],
+        )
 
     def canvas(self, signal: Signal) -> ImageCanvas:
         return ImageCanvas(signal)

@@ -1,6 +1,7 @@
 """The 3D-shape tab: a mesh in; per column a picture of the points trained on (or of the error on the
 reconstructed surface) and a picture of the reconstruction, both drawn on the server (demo.render3d),
 so a race never creates WebGL contexts. The one 3D viewer shows the input mesh as a GLB with normals."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,6 +28,8 @@ surface is drawn at the top of the colour map"""
 ON_SURFACE, FAR = np.array([205.0, 215.0, 228.0]), np.array([200.0, 30.0, 20.0])
 """the error view's colours: light grey-blue on the true surface, red at ERROR_SPACINGS or more (a light
 start, so that a good fit reads as a light, shaded shape rather than a black one)"""
+
+
 def to_gltf_frame(vertices: np.ndarray, up: str) -> np.ndarray:
     """Vertices with `up` vertical -> glTF's frame (y up): z-up (x, y, z) becomes (x, z, −y)."""
     return vertices if up == "y" else np.stack([vertices[:, 0], vertices[:, 2], -vertices[:, 1]], axis=1)
@@ -36,8 +39,9 @@ def glb_with_normals(mesh, up: str) -> bytes:
     """A mesh as GLB (y up, vertex normals, a light grey material) that any glTF viewer shades."""
     import trimesh
 
-    copy = trimesh.Trimesh(vertices=to_gltf_frame(np.asarray(mesh.vertices, np.float64), up),
-                           faces=np.asarray(mesh.faces), process=False)
+    copy = trimesh.Trimesh(
+        vertices=to_gltf_frame(np.asarray(mesh.vertices, np.float64), up), faces=np.asarray(mesh.faces), process=False
+    )
     copy.visual = trimesh.visual.ColorVisuals(copy, face_colors=[200, 200, 205, 255])
     return trimesh.exchange.gltf.export_glb(trimesh.Scene(copy), include_normals=True)
 
@@ -45,7 +49,6 @@ def glb_with_normals(mesh, up: str) -> bytes:
 class ShapeCanvas:
     """Panels: (the selected points over the faded target, or the error on the reconstructed surface;
     the shaded reconstruction)."""
-
 
     def __init__(self, signal: Signal) -> None:
         from scipy.spatial import cKDTree
@@ -124,14 +127,26 @@ class ShapeTab(ModalityTab):
     first_preset = "mug"
     metric_decimals = 4
     needs = (("trimesh", "trimesh"), ("igl", "libigl"))
-    panels = (Panel("overlay", "trained on (red in, blue out)", smooth=True,
-                    by_mode=(("error", "red: off the true surface"), ("plain", "the target"))),
-              Panel("recon", "reconstruction", smooth=True))
+    panels = (
+        Panel(
+            "overlay",
+            "trained on (red in, blue out)",
+            smooth=True,
+            by_mode=(("error", "red: off the true surface"), ("plain", "the target")),
+        ),
+        Panel("recon", "reconstruction", smooth=True),
+    )
     lecture_drawing = ShapeLecture
 
     def picture(self, value: Any) -> gr.Model3D:
-        return gr.Model3D(value, label="Mesh to fit (drag to turn)", interactive=False, height=210,
-                          elem_id=f"{self.prefix}picture", clear_color=(0.97, 0.97, 0.97, 1.0))
+        return gr.Model3D(
+            value,
+            label="Mesh to fit (drag to turn)",
+            interactive=False,
+            height=210,
+            elem_id=f"{self.prefix}picture",
+            clear_color=(0.97, 0.97, 0.97, 1.0),
+        )
 
     def picture_value(self, path: Path, signal: Signal, folder: Path) -> str:
         """The input mesh as a GLB with normals, y up, in the file's own coordinates (written once)."""
@@ -151,9 +166,11 @@ class ShapeTab(ModalityTab):
     def describe(self, signal: Signal) -> str:
         meta = signal.metadata
         r = signal.shape[0]
-        return (f"Occupancy on a **{r}³ grid** plus {meta['near_surface']:,} points near the surface; the mesh has "
-                f"{meta['faces']:,} faces ({'watertight' if meta['watertight'] else 'open'}), "
-                f"{meta['inside_fraction']:.0%} of the grid inside; read as {up_axis(signal)}-up.")
+        return (
+            f"Occupancy on a **{r}³ grid** plus {meta['near_surface']:,} points near the surface; the mesh has "
+            f"{meta['faces']:,} faces ({'watertight' if meta['watertight'] else 'open'}), "
+            f"{meta['inside_fraction']:.0%} of the grid inside; read as {up_axis(signal)}-up."
+        )
 
     def export(self, reconstruction, signal: Signal, path: Path) -> Path:
         """The reconstruction as GLB in the input file's own coordinates (y up, with normals)."""
@@ -179,8 +196,11 @@ class ShapeTab(ModalityTab):
             mesh = trimesh.load(str(path), force="mesh")
             v = np.asarray(mesh.vertices, np.float64)
             lo, hi = v.min(axis=0), v.max(axis=0)
-            unit = trimesh.Trimesh(vertices=(v - (lo + hi) / 2) * (1.9 / float((hi - lo).max())),
-                                   faces=np.asarray(mesh.faces), process=False)
+            unit = trimesh.Trimesh(
+                vertices=(v - (lo + hi) / 2) * (1.9 / float((hi - lo).max())),
+                faces=np.asarray(mesh.faces),
+                process=False,
+            )
             fmt = path.suffix.lstrip(".").upper()
             picture = render_surface(unit, camera("y" if fmt in Y_UP_FORMATS else "z"), count=30_000, size=200)
             folder.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@
 One tab per registered modality tab (demo.tabs), each a `RaceTab` (demo.ui.race_tab). A tab whose
 optional packages are missing (the 3D tab without libigl) says what to install instead; the others work.
 """
+
 from __future__ import annotations
 
 import socket
@@ -21,8 +22,10 @@ from . import assets
 from .page_head import page_head_middleware
 from .race_tab import MAX_UPLOAD_MB, RaceTab
 
-TITLE = ("<div class='app-title'><b>INT Studio</b> · Implicit Neural Teaching, live: at every step INT trains the "
-         "network on the points where it is most wrong (Zhang et al., ICML 2024).</div>")
+TITLE = (
+    "<div class='app-title'><b>INT Studio</b> · Implicit Neural Teaching, live: at every step INT trains the "
+    "network on the points where it is most wrong (Zhang et al., ICML 2024).</div>"
+)
 
 
 def build_app(device: str = "auto", max_jobs: int = 2, workdir: Path | None = None) -> gr.Blocks:
@@ -42,9 +45,12 @@ def build_app(device: str = "auto", max_jobs: int = 2, workdir: Path | None = No
                 with gr.Tab(tab.title, id=tab.modality, elem_id=f"{tab.modality}-tab"):
                     missing = tab.missing()
                     if missing:
-                        gr.Markdown(f"**The {tab.title} tab needs {', '.join(missing)}**, which this Python cannot "
-                                    f"import. Install it with `pip install {' '.join(missing)}` and restart the "
-                                    "app; the other tabs work without it.", elem_id=f"{tab.prefix}missing")
+                        gr.Markdown(
+                            f"**The {tab.title} tab needs {', '.join(missing)}**, which this Python cannot "
+                            f"import. Install it with `pip install {' '.join(missing)}` and restart the "
+                            "app; the other tabs work without it.",
+                            elem_id=f"{tab.prefix}missing",
+                        )
                         continue
                     race_tabs[name] = RaceTab(tab, table, dev, tab_row)
                     race_tabs[name].build()
@@ -58,8 +64,7 @@ def build_app(device: str = "auto", max_jobs: int = 2, workdir: Path | None = No
     return app
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False,
-           **kwargs: Any) -> Any:
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False, **kwargs: Any) -> Any:
     """Launch with the app's CSS, scripts, limits and page-head script (Gradio 6 takes them in launch())."""
     table = getattr(app, "session_table", None)
     if table is not None and not getattr(app, "pages_tracked", False):
@@ -72,9 +77,15 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sha
             app.load(page_opened, None, None, api_visibility="private")
         app.pages_tracked = True  # type: ignore[attr-defined]
     return app.queue(default_concurrency_limit=None).launch(
-        server_name=host, server_port=port, share=share, css_paths=[assets.CSS], head=assets.head_html(),
-        show_error=True, max_file_size=f"{2 * MAX_UPLOAD_MB}mb",
-        app_kwargs={"middleware": [page_head_middleware()]}, **kwargs,
+        server_name=host,
+        server_port=port,
+        share=share,
+        css_paths=[assets.CSS],
+        head=assets.head_html(),
+        show_error=True,
+        max_file_size=f"{2 * MAX_UPLOAD_MB}mb",
+        app_kwargs={"middleware": [page_head_middleware()]},
+        **kwargs,
     )
 
 

@@ -6,6 +6,7 @@
   internet);
 - quiet_tracker.js: put first in <head> by demo.ui.page_head (it must run before Gradio's own scripts).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ f"{prefix}{name-with-dashes}" (`#hidden-layers`, `#max-side`; a column's: `#samp
 `Controls` also converts between the controls' values and the app's `Values` both ways, so that Start, a
 link and Copy link all speak the settings model's language.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,8 +23,16 @@ def elem(prefix: str, name: str, column: int | None = None) -> str:
     return f"{prefix}{name.replace('_', '-')}" + ("" if column is None else f"-{column}")
 
 
-def control(name: str, value: Any, elem_id: str, *, label: str | None = None, info: str | None = None,
-            interactive: bool = True, **kwargs: Any) -> Any:
+def control(
+    name: str,
+    value: Any,
+    elem_id: str,
+    *,
+    label: str | None = None,
+    info: str | None = None,
+    interactive: bool = True,
+    **kwargs: Any,
+) -> Any:
     """One setting's control: a dropdown where the setting has choices (or the app suggests some), a
     whole-number field for whole-number settings, a number field for the other numbers."""
     setting = SETTINGS[name]
@@ -66,35 +75,58 @@ class Controls:
             accepted = sampler_options(sampler) if sampler != S.NONE else []
             row: dict[str, Any] = {}
             with gr.Row(elem_classes=["column-settings"]):
-                row["sampler"] = gr.Dropdown(names, value=sampler, label=f"column {i + 1}", elem_id=elem(self.prefix, "sampler", i + 1),
-                                             min_width=120, scale=3, info=None if i else "its sampler")
+                row["sampler"] = gr.Dropdown(
+                    names,
+                    value=sampler,
+                    label=f"column {i + 1}",
+                    elem_id=elem(self.prefix, "sampler", i + 1),
+                    min_width=120,
+                    scale=3,
+                    info=None if i else "its sampler",
+                )
                 for name in S.SAMPLER_SETTINGS:
                     value = self.defaults[name][i] if i < len(samplers) else None
-                    row[name] = control(name, value, elem(self.prefix, name, i + 1), label=name,
-                                        info=None if i else "", interactive=name in accepted, min_width=70,
-                                        scale=2)
+                    row[name] = control(
+                        name,
+                        value,
+                        elem(self.prefix, name, i + 1),
+                        label=name,
+                        info=None if i else "",
+                        interactive=name in accepted,
+                        min_width=70,
+                        scale=2,
+                    )
             self.columns.append(row)
 
     def layout_budget(self) -> None:
         d = self.defaults
         with gr.Row():
-            self.single["budget"] = gr.Radio(list(S.BUDGETS), value=d["budget"], label="budget per sampler",
-                                             info="which of the two the race uses", elem_id=elem(self.prefix, "budget"),
-                                             min_width=150)
+            self.single["budget"] = gr.Radio(
+                list(S.BUDGETS),
+                value=d["budget"],
+                label="budget per sampler",
+                info="which of the two the race uses",
+                elem_id=elem(self.prefix, "budget"),
+                min_width=150,
+            )
             self.single["seconds"] = control("seconds", d["seconds"], elem(self.prefix, "seconds"), min_width=110)
             self.single["steps"] = control("steps", d["steps"], elem(self.prefix, "steps"), min_width=110)
         metric = "IoU" if self.modality == "shape" else "PSNR (dB)"
-        self.single["target"] = gr.Number(d["target"], label="target",
-                                          info=f"a {metric} each column stops at (Algorithm 1's stop rule); empty: no "
-                                               "stop, and the target is full batch's final quality, known when the "
-                                               "race ends", elem_id=elem(self.prefix, "target"))
+        self.single["target"] = gr.Number(
+            d["target"],
+            label="target",
+            info=f"a {metric} each column stops at (Algorithm 1's stop rule); empty: no "
+            "stop, and the target is full batch's final quality, known when the "
+            "race ends",
+            elem_id=elem(self.prefix, "target"),
+        )
 
     def layout_rest(self) -> None:
         """Every other setting of the tab, in the library's order, three to a row."""
         names = [n for n in S.tab_settings(self.modality) if n not in S.SAMPLER_SETTINGS and n not in S.BUDGETS]
         for start in range(0, len(names), 3):
             with gr.Row():
-                for name in names[start:start + 3]:
+                for name in names[start : start + 3]:
                     self.single[name] = control(name, self.defaults[name], elem(self.prefix, name), min_width=120)
 
     # ------------------------------------------------------------ values both ways
@@ -106,8 +138,9 @@ class Controls:
         used = [row for row in self.columns if got[row["sampler"]] not in (None, S.NONE)]
         raw["samplers"] = [got[row["sampler"]] for row in used]
         for name in S.SAMPLER_SETTINGS:
-            raw[name] = [_blank(got[row[name]]) if name in sampler_options(got[row["sampler"]]) else None
-                         for row in used]
+            raw[name] = [
+                _blank(got[row[name]]) if name in sampler_options(got[row["sampler"]]) else None for row in used
+            ]
         if raw.get("target") in (None, ""):
             raw["target"] = 0  # an emptied field: no target (0 reads as none; None would keep the default)
         return raw
@@ -118,14 +151,20 @@ class Controls:
         for name, c in self.single.items():
             if name in values:
                 value = values[name]
-                out[c] = S.show(value) if isinstance(c, gr.Dropdown) and value is not None and not isinstance(value, str) \
+                out[c] = (
+                    S.show(value)
+                    if isinstance(c, gr.Dropdown) and value is not None and not isinstance(value, str)
                     else value
+                )
         samplers = values["samplers"]
         for i, row in enumerate(self.columns):
             sampler = samplers[i] if i < len(samplers) else S.NONE
             out[row["sampler"]] = sampler
-            out.update(self.column_options(i, sampler, {n: values[n][i] if i < len(samplers) else None
-                                                        for n in S.SAMPLER_SETTINGS}))
+            out.update(
+                self.column_options(
+                    i, sampler, {n: values[n][i] if i < len(samplers) else None for n in S.SAMPLER_SETTINGS}
+                )
+            )
         return out
 
     def column_options(self, i: int, sampler: str, options: dict[str, Any]) -> dict[Any, Any]:

@@ -6,6 +6,7 @@ GIF, poster figure). What differs per modality (the pictures, what a click point
 tab's lecture drawing (demo.lecture.base); the mathematics is in intcore.teach; per page,
 demo.lecture.state.LectureState listens to the race. The panel knows its tab only through `Page`.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,6 @@ from ..server.sessions import Session
 from ..tabs import ModalityTab
 
 
-
 class Page(Protocol):
     """What lecture mode needs from the tab it is part of (demo.ui.race_tab.RaceTab)."""
 
@@ -53,11 +53,11 @@ class Page(Protocol):
     def poster_setup(self) -> PosterSetup:
         """The poster's race on this page's device with its default model and learning rate."""
 
+
 STEP_WAIT_SECONDS = 120.0
 """how long a Step click waits for every column's step (a loaded 2-core machine can be slow)"""
 POSTER_PRESET = "camera"
 IDLE_NOTE = "Pause the race (Space), then Step (→): every column takes exactly one training step."
-
 
 
 class LecturePanel:
@@ -78,14 +78,23 @@ class LecturePanel:
         return self.step
 
     def _picture(self, name: str, elem: str) -> gr.Image:
-        return gr.Image(label=self.drawing.labels[name], type="numpy", interactive=False, format="png", buttons=[],
-                        elem_id=f"{self.p}{elem}", elem_classes=["lecture-picture"], min_width=90)
+        return gr.Image(
+            label=self.drawing.labels[name],
+            type="numpy",
+            interactive=False,
+            format="png",
+            buttons=[],
+            elem_id=f"{self.p}{elem}",
+            elem_classes=["lecture-picture"],
+            min_width=90,
+        )
 
     def step_layout(self) -> None:
         """The side panel's "Step & kernel" tab: Algorithm 1, the step's pictures, the kernel view."""
         p, d = self.p, self.drawing
-        self.where = gr.Slider(0, 1, value=0.5, step=0.01, label=d.where_label or "cut", elem_id=f"{p}cut",
-                               visible=bool(d.where_label))
+        self.where = gr.Slider(
+            0, 1, value=0.5, step=0.01, label=d.where_label or "cut", elem_id=f"{p}cut", visible=bool(d.where_label)
+        )
         pictures = gr.Column if d.wide else gr.Row  # a clip's wide pictures one under another
         with gr.Column(elem_id=f"{p}step-view", elem_classes=["step-view"]):
             with pictures(elem_classes=["lecture-row"]):
@@ -99,8 +108,9 @@ class LecturePanel:
                 self.kernel_init = self._picture("kernel_init", "kernel-init")
                 self.kernel_now = self._picture("kernel_now", "kernel-now")
             self.kernel_text = gr.Markdown("", elem_id=f"{p}kernel-caption")
-        self.algorithm = gr.HTML(algorithm_html(None, "", note=IDLE_NOTE), elem_id=f"{p}algorithm",
-                                 elem_classes=["algorithm"])
+        self.algorithm = gr.HTML(
+            algorithm_html(None, "", note=IDLE_NOTE), elem_id=f"{p}algorithm", elem_classes=["algorithm"]
+        )
         with gr.Accordion("How INT works / how to read this", open=False, elem_id=f"{p}how-int-works"):
             gr.Markdown(HOW_INT_WORKS)
 
@@ -118,19 +128,42 @@ class LecturePanel:
         """Connect the widgets (called inside the app's Blocks, after the tab's own wiring)."""
         page = self.page
         private: dict[str, Any] = dict(api_visibility="private", concurrency_limit=None)
-        step_outputs = [self.algorithm, self.step_error, self.step_change, self.step_predicted, self.step_text,
-                        page.side_tabs]
-        self.step.click(self.take_step, [self.where], step_outputs, api_name=f"{self.p}step", concurrency_limit=None,
-                        show_progress="hidden")
+        step_outputs = [
+            self.algorithm,
+            self.step_error,
+            self.step_change,
+            self.step_predicted,
+            self.step_text,
+            page.side_tabs,
+        ]
+        self.step.click(
+            self.take_step,
+            [self.where],
+            step_outputs,
+            api_name=f"{self.p}step",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
         kernel_outputs = [self.kernel_init, self.kernel_now, self.kernel_text, page.side_tabs]
         page.view.select(self.kernel_clicked, [self.where], kernel_outputs, **private)  # a column's picture
-        for name, picture in (("kernel", self.kernel_init), ("kernel", self.kernel_now), ("step", self.step_error),
-                              ("step", self.step_change), ("step", self.step_predicted)):
+        for name, picture in (
+            ("kernel", self.kernel_init),
+            ("kernel", self.kernel_now),
+            ("step", self.step_error),
+            ("step", self.step_change),
+            ("step", self.step_predicted),
+        ):
             picture.select(self._on_picture(name), [self.where], kernel_outputs, **private)
         self.where.release(self.move_cut, [self.where], [*step_outputs[1:4], *kernel_outputs[:3]], **private)
         # the poster endpoint names the working size by its setting: /poster(max_side=...)
-        self.poster.click(self.make_poster_figure, None, [self.export], concurrency_limit=1, api_name=f"{self.p}poster",
-                          inputs_kwargs={"size": page.size_control})
+        self.poster.click(
+            self.make_poster_figure,
+            None,
+            [self.export],
+            concurrency_limit=1,
+            api_name=f"{self.p}poster",
+            inputs_kwargs={"size": page.size_control},
+        )
         self.race_gif.click(self.make_race_gif, None, [self.export], **private)
 
     # ------------------------------------------------------------------------------------ the race's hook
@@ -160,8 +193,11 @@ class LecturePanel:
             gr.Warning("Start a race first, then pause it (Space) and Step (→).")
             return self.no_step()
         if race.state != "paused":
-            gr.Warning("Step works while the race is paused: press Pause (Space) first."
-                       if not race.finished else "This race has ended: start a new one to step through it.")
+            gr.Warning(
+                "Step works while the race is paused: press Pause (Space) first."
+                if not race.finished
+                else "This race has ended: start a new one to step through it."
+            )
             return self.no_step()
         with state.stepping:  # quick repeated presses: each waits for the one before, then takes its own step
             out = self._step_and_explain(race, state, where)
@@ -203,20 +239,33 @@ class LecturePanel:
             epsilon = epsilon_for_psnr(target, signal.n, signal.out_features, modality.data_range)
         lr = config.lr
         lr *= lr_factor(config.lr_schedule, snap.progress, config.lr_min_factor)  # the trainer's rule, at that step
-        expl = explain_step(state.model, before, after, signal, selected, t=t,
-                            T=None if config.seconds else config.steps, ratio=snap.ratio, lr=lr,
-                            epsilon=epsilon, loss=snap.loss)
+        expl = explain_step(
+            state.model,
+            before,
+            after,
+            signal,
+            selected,
+            t=t,
+            T=None if config.seconds else config.steps,
+            ratio=snap.ratio,
+            lr=lr,
+            epsilon=epsilon,
+            loss=snap.loss,
+        )
         state.explained = expl
         pics = self.drawing(signal, where).step_pictures(expl)
         state.shown["step"] = pics["error"].shape[:2]
         s = expl.state
         unit = self.drawing.unit
         rest = "" if math.isnan(s.mean_error_rest) else f", against {s.mean_error_rest:.4g} on the other N − k"
-        note = (f"{method}, step t = {t} → {t + 1}: the teacher picked k = {s.k:,} {unit}s (mean error "
-                f"{s.mean_error_selected:.4g}{rest}); the learner took one Adam step on them. "
-                f"Next: the while check with ‖error‖₂ = {s.error_norm:.4g}.")
-        caption = f"**{method}, step {t} → {t + 1}.** " + step_caption(expl.effect.cosine, expl.effect.relative_error,
-                                                                       s.k, s.n, unit)
+        note = (
+            f"{method}, step t = {t} → {t + 1}: the teacher picked k = {s.k:,} {unit}s (mean error "
+            f"{s.mean_error_selected:.4g}{rest}); the learner took one Adam step on them. "
+            f"Next: the while check with ‖error‖₂ = {s.error_norm:.4g}."
+        )
+        caption = f"**{method}, step {t} → {t + 1}.** " + step_caption(
+            expl.effect.cosine, expl.effect.relative_error, s.k, s.n, unit
+        )
         return [algorithm_html(s, "learner", note=note), pics["error"], pics["change"], pics["predicted"], caption]
 
     def no_step(self) -> list[Any]:
@@ -236,6 +285,7 @@ class LecturePanel:
     def _on_picture(self, name: str) -> Any:
         def clicked(where: float, evt: gr.SelectData, request: gr.Request) -> Any:
             return self.lecture_clicked(name, where, evt, request)
+
         return clicked
 
     def lecture_clicked(self, name: str, where: float, evt: gr.SelectData, request: gr.Request) -> Any:
@@ -249,8 +299,15 @@ class LecturePanel:
         column = state.last_click[0] if state.last_click else race.methods.index(race.tracked)
         return self.kernel_at(column, tuple(evt.index), state.shown[name], "lecture", where, request)
 
-    def kernel_at(self, column: int, index: tuple[int, int], shape: tuple[int, int], source: str, where: float,
-                  request: gr.Request) -> Any:
+    def kernel_at(
+        self,
+        column: int,
+        index: tuple[int, int],
+        shape: tuple[int, int],
+        source: str,
+        where: float,
+        request: gr.Request,
+    ) -> Any:
         """K(x₀, ·) for the clicked point x₀, at the column's latest weights and at the initial ones."""
         session, race, state = self._current(request)
         if race is None or state is None:
@@ -278,8 +335,9 @@ class LecturePanel:
         now = kernel_row(state.model, weights, coords[x0], over)
         init = kernel_row(state.model, {k: v.to(device) for k, v in state.initial.items()}, coords[x0], over)
         at = x0 if points is None else int(np.flatnonzero(np.asarray(points) == x0)[0])
-        text = (f"**{method}, {drawing.describe_point(x0)}.** "
-                + kernel_caption(float(now[at]), float(init[at]), step, drawing.kernel_legend))
+        text = f"**{method}, {drawing.describe_point(x0)}.** " + kernel_caption(
+            float(now[at]), float(init[at]), step, drawing.kernel_legend
+        )
         if not located:
             text += f"  \n({drawing.kernel_hint[0].upper()}{drawing.kernel_hint[1:]}.)"
         pictures = [drawing.kernel_picture(init.cpu().numpy(), x0), drawing.kernel_picture(now.cpu().numpy(), x0)]
@@ -318,8 +376,10 @@ class LecturePanel:
         if signal is None:
             return gr.skip()
         setup = self.page.poster_setup()
-        gr.Info(f"Training the poster's {len(setup.columns)} columns (full batch, random, INT, progressive INT; "
-                f"{setup.steps} steps each): the PNG appears under the buttons when they are done.")
+        gr.Info(
+            f"Training the poster's {len(setup.columns)} columns (full batch, random, INT, progressive INT; "
+            f"{setup.steps} steps each): the PNG appears under the buttons when they are done."
+        )
         path = make_poster(signal, session.folder / "exports" / f"poster-{signal.name}.png", setup)
         return gr.File(value=str(path), visible=True)
 

@@ -19,6 +19,7 @@ race ends, the view's script fires the view's `submit` event once; that event de
 click on a column's picture fires its `select` event (the pixel and the column), as a click on a
 gr.Image would.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,14 +33,15 @@ import secrets
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
-from ..drawing.chart import race_figure
+from ..drawing.chart import X_AXES, race_figure
 from ..drawing.colors import COLUMN_COLORS
 from ..drawing.story import status_line, turns_sentence
 from ..drawing.table import table_html
@@ -47,7 +49,6 @@ from ..server.jsonsafe import json_safe
 from ..server.media import KEEP, Media
 from ..server.race import Race
 from ..server.sessions import Session, SessionTable
-from ..drawing.chart import X_AXES
 from ..tabs import OVERLAY_MODES, ModalityTab
 
 POLL_SECONDS = 0.4
@@ -57,9 +58,11 @@ PICTURE_SECONDS = 0.8
 """while a race runs, the columns' pictures are redrawn at most this often (the chart at every poll):
 the pictures were about a fifth of the browser's work per update and all of the server's drawing, and
 at 1.25 a second they still move smoothly; a paused, stepped or finished race shows its latest at once"""
-JS_ON_LOAD = ("(function start() { const s = window.intStudio; "
-              "if (s && s.raceView && s.chart) s.raceView({element, props, server, trigger, watch}); "
-              "else setTimeout(start, 30); })();")
+JS_ON_LOAD = (
+    "(function start() { const s = window.intStudio; "
+    "if (s && s.raceView && s.chart) s.raceView({element, props, server, trigger, watch}); "
+    "else setTimeout(start, 30); })();"
+)
 """the view's script is demo/static/race.js (loaded in the page's <head>, which may finish after the
 component): this only hands it the component's own API once it has loaded"""
 
@@ -74,28 +77,37 @@ def race_template(tab: ModalityTab, names: list[str], idle: str) -> str:
             f'<figure class="panel panel-{panel.kind}{" smooth" if panel.smooth else ""}" id="{p}{panel.slot}-{i + 1}" '
             f'data-slot="{panel.slot}" data-kind="{panel.kind}">'
             f"<figcaption>{html.escape(panel.label)}</figcaption></figure>"
-            for panel in tab.panels)
+            for panel in tab.panels
+        )
         hidden = ' style="display:none"' if name == "none" else ""
         head = markdown_lite(column_head(i, name)) if name != "none" else ""
-        cols.append(f'<div class="race-column" data-column="{i}" id="{p}column-{i + 1}"{hidden}>'
-                    f'<div class="column-head" id="{p}head-{i + 1}">{head}</div>'
-                    f'<div class="panels {tab.panel_layout}">{figures}</div></div>')
+        cols.append(
+            f'<div class="race-column" data-column="{i}" id="{p}column-{i + 1}"{hidden}>'
+            f'<div class="column-head" id="{p}head-{i + 1}">{head}</div>'
+            f'<div class="panels {tab.panel_layout}">{figures}</div></div>'
+        )
     shown = sum(n != "none" for n in names)
     choices = "".join(
         f'<div class="choice" role="radiogroup" aria-label="{html.escape(label)}"><span>{html.escape(label)}:</span>'
-        + "".join(f'<label><input type="radio" name="{p}{key}" value="{html.escape(value)}"'
-                  f'{" checked" if value == options[0] else ""}>{html.escape(shown_as)}</label>'
-                  for value, shown_as in zip(options, words))
+        + "".join(
+            f'<label><input type="radio" name="{p}{key}" value="{html.escape(value)}"'
+            f"{' checked' if value == options[0] else ''}>{html.escape(shown_as)}</label>"
+            for value, shown_as in zip(options, words)
+        )
         + "</div>"
-        for key, label, options, words in VIEW_CHOICES)
-    return (f'<div class="race race-{tab.modality}"><div class="race-status" id="{p}status-text">{markdown_lite(idle)}</div>'
-            f'<div class="race-columns" data-count="{shown}">{"".join(cols)}</div>'
-            f'<div class="race-bottom"><div class="race-chart" id="{p}psnr-plot"></div>'
-            f'<div class="race-side"><div class="race-table" id="{p}table"></div>'
-            f'<div class="view-choices" id="{p}view-choices">{choices}</div>'
-            f'<div class="race-note" id="{p}race-note"></div>'
-            f'<details class="race-json" id="{p}status-json"><summary>Status JSON (as the API returns it)</summary>'
-            f'<pre id="{p}status"></pre></details></div></div></div>')
+        for key, label, options, words in VIEW_CHOICES
+    )
+    return (
+        f'<div class="race race-{tab.modality}">'
+        f'<div class="race-status" id="{p}status-text">{markdown_lite(idle)}</div>'
+        f'<div class="race-columns" data-count="{shown}">{"".join(cols)}</div>'
+        f'<div class="race-bottom"><div class="race-chart" id="{p}psnr-plot"></div>'
+        f'<div class="race-side"><div class="race-table" id="{p}table"></div>'
+        f'<div class="view-choices" id="{p}view-choices">{choices}</div>'
+        f'<div class="race-note" id="{p}race-note"></div>'
+        f'<details class="race-json" id="{p}status-json"><summary>Status JSON (as the API returns it)</summary>'
+        f'<pre id="{p}status"></pre></details></div></div></div>'
+    )
 
 
 VIEW_CHOICES = (
@@ -108,8 +120,13 @@ VIEW_CHOICES = (
 def race_view(tab: ModalityTab, names: list[str], idle: str, poll: Callable[[dict], str]) -> gr.HTML:
     """The view; `poll` answers the page's script (must be a plain function named `poll`, see LiveView.poll)."""
     return gr.HTML(
-        "", html_template=race_template(tab, names, idle), js_on_load=JS_ON_LOAD, elem_id=f"{tab.prefix}race",
-        chart_name=f"{tab.prefix}psnr-plot", poll_ms=int(POLL_SECONDS * 1000), server_functions=[poll],
+        "",
+        html_template=race_template(tab, names, idle),
+        js_on_load=JS_ON_LOAD,
+        elem_id=f"{tab.prefix}race",
+        chart_name=f"{tab.prefix}psnr-plot",
+        poll_ms=int(POLL_SECONDS * 1000),
+        server_functions=[poll],
         padding=False,
     )
 
@@ -124,7 +141,7 @@ class LiveView:
     downloads: gr.File
     pause: gr.Button
     columns: int
-    _tokens: "weakref.WeakValueDictionary[str, Session]" = field(default_factory=weakref.WeakValueDictionary)
+    _tokens: weakref.WeakValueDictionary[str, Session] = field(default_factory=weakref.WeakValueDictionary)
     _tokens_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------ a race's first and later frames
@@ -138,13 +155,18 @@ class LiveView:
         message = self.message(session, race, force=True)
         message["token"] = token
         message["columns"] = [
-            {"visible": i < len(race.methods),
-             "head": markdown_lite(column_head(i, race.methods[i], race.results[race.methods[i]].description))
-             if i < len(race.methods) else "",
-             "panels": {**{panel.slot: None for panel in self.tab.panels}, **message["columns"][i].get("panels", {})}
-             if i < len(race.methods) else {},
-             "captions": message["columns"][i].get("captions", {})}
-            for i in range(self.columns)]
+            {
+                "visible": i < len(race.methods),
+                "head": markdown_lite(column_head(i, race.methods[i], race.results[race.methods[i]].description))
+                if i < len(race.methods)
+                else "",
+                "panels": {**{panel.slot: None for panel in self.tab.panels}, **message["columns"][i].get("panels", {})}
+                if i < len(race.methods)
+                else {},
+                "captions": message["columns"][i].get("captions", {}),
+            }
+            for i in range(self.columns)
+        ]
         return {self.view: encode(message), self.pause: gr.Button(value="Pause"), self.downloads: None}
 
     def render(self, session: Session, race: Race, force: bool = False) -> dict[Any, Any]:
@@ -160,8 +182,12 @@ class LiveView:
         token = request.get("token") if isinstance(request, dict) else None
         with self._tokens_lock:
             session = self._tokens.get(token) if isinstance(token, str) else None
-        if session is None or self.table.get(session.key) is not session or session.view.get("token") != token \
-                or session.race is None:
+        if (
+            session is None
+            or self.table.get(session.key) is not session
+            or session.view.get("token") != token
+            or session.race is None
+        ):
             return "stop"
         assert isinstance(request, dict)
         if request.get("overlay") in OVERLAY_MODES:
@@ -215,9 +241,17 @@ class LiveView:
             columns[i]["panels"] = panels
         colors = {m: COLUMN_COLORS[i] for i, m in enumerate(race.methods)}
         metric, unit = self.tab.spec.metric, self.tab.spec.metric_unit
-        figure = race_figure(race.results_view(), colors, metric, unit, race.target(), session.x_axis,
-                             uirevision=f"{race.id}-{session.x_axis}", decimals=self.tab.metric_decimals,
-                             x_end=budget_end(race, session.x_axis))
+        figure = race_figure(
+            race.results_view(),
+            colors,
+            metric,
+            unit,
+            race.target(),
+            session.x_axis,
+            uirevision=f"{race.id}-{session.x_axis}",
+            decimals=self.tab.metric_decimals,
+            x_end=budget_end(race, session.x_axis),
+        )
         verdict = race.verdict()
         headline = verdict.headline() if verdict is not None else None
         running = state in ("running", "paused", "queued")
@@ -235,8 +269,16 @@ class LiveView:
     def blank(self, message: str) -> dict[Any, Any]:
         """The page with no race (after Reset)."""
         columns = [{"panels": {panel.slot: None for panel in self.tab.panels}} for _ in range(self.columns)]
-        text = {"race": None, "token": None, "columns": columns, "chart": None, "status": markdown_lite(message),
-                "table": "", "json": "", "note": ""}
+        text = {
+            "race": None,
+            "token": None,
+            "columns": columns,
+            "chart": None,
+            "status": markdown_lite(message),
+            "table": "",
+            "json": "",
+            "note": "",
+        }
         return {self.view: encode(text), self.downloads: None, self.pause: gr.Button(value="Pause")}
 
     def nothing(self) -> dict[Any, Any]:

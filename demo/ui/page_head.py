@@ -6,9 +6,11 @@ loads, which is before anything Gradio lets an app add to the page (`head=`, `js
 scripts all arrive later, with the app's config). So this ASGI middleware puts the script at the top of
 the page's `<head>`.
 """
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.middleware import Middleware
 
@@ -30,8 +32,9 @@ class PageHead:
     def __init__(self, app: ASGIApp, html: str) -> None:
         self.app, self.html = app, html.encode()
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
-                       send: Callable[[Message], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]
+    ) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET":
             await self.app(scope, receive, send)
             return
@@ -57,7 +60,7 @@ class PageHead:
             page = b"".join(body)
             at = page.find(b"<head>")
             if at >= 0:
-                page = page[: at + 6] + self.html + page[at + 6:]
+                page = page[: at + 6] + self.html + page[at + 6 :]
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(page)).encode()))
             await send({**start, "headers": headers})

@@ -8,17 +8,18 @@ to the race (its buttons, then the live view: status line, columns, chart and ta
 control made from the library's settings (demo.ui.controls); Start, a link and the `compare` endpoint
 all turn them into the library's run spec through demo.server.settings.
 """
+
 from __future__ import annotations
 
 import inspect
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import gradio as gr
 import torch
-
 from gradio.context import Context
 
 from intcore.modalities import load_signal
@@ -36,7 +37,9 @@ from .lecture_panel import POSTER_PRESET, LecturePanel
 from .live import LiveView, plain_text, race_view
 from .results import write_results
 
-WHOLE_URL_JS = "(query) => (query && !query.includes('://') ? location.origin + location.pathname + '?' + query : query)"
+WHOLE_URL_JS = (
+    "(query) => (query && !query.includes('://') ? location.origin + location.pathname + '?' + query : query)"
+)
 """a link's query string -> the whole address of this page with it (the link box shows that)"""
 COPY_JS = """(query) => {
   const url = location.origin + location.pathname + (query ? '?' + query : '');
@@ -89,9 +92,14 @@ class RaceTab:
                             self.lecture.exports_layout(poster=any(x.stem == POSTER_PRESET for x in self.presets))
                         fmt = tab.spec.file_extension.lstrip(".").upper()
                         self.downloads = gr.File(
-                            label=f"Results: reconstructions ({fmt}), curves (CSV), summary (JSON), INT selections (GIF)",
-                            file_count="multiple", interactive=False, elem_id=f"{p}downloads",
-                            elem_classes=["downloads"], height=140)
+                            label=f"Results: reconstructions ({fmt}), curves (CSV), summary (JSON), "
+                            "INT selections (GIF)",
+                            file_count="multiple",
+                            interactive=False,
+                            elem_id=f"{p}downloads",
+                            elem_classes=["downloads"],
+                            height=140,
+                        )
                         self.prepare = gr.Button("Prepare downloads now", size="sm", elem_id=f"{p}prepare")
             with gr.Column(scale=2, min_width=480, elem_id=f"{p}race-col", elem_classes=["race-col"]):
                 with gr.Row(elem_classes=["race-buttons"]):
@@ -108,35 +116,54 @@ class RaceTab:
                 columns = self.defaults["samplers"] + [S.NONE] * (S.MAX_COLUMNS - len(self.defaults["samplers"]))
                 view = race_view(tab, columns, self.idle_message(), poll)
                 self.api_layout()
-        self.live = LiveView(tab=tab, table=self.table, view=view, downloads=self.downloads, pause=self.pause,
-                             columns=S.MAX_COLUMNS)
+        self.live = LiveView(
+            tab=tab, table=self.table, view=view, downloads=self.downloads, pause=self.pause, columns=S.MAX_COLUMNS
+        )
 
     def signal_layout(self) -> None:
         tab, p = self.tab, self.tab.prefix
         shown = tab.picture_value(self.first, self.first_signal, self.table.root / "previews") if self.first else None
         self.picture = tab.picture(shown)
         self.chosen = gr.State(str(self.first) if self.first else None)
-        self.notice = gr.Markdown(self.describe(self.first_signal) if self.first_signal else
-                                  "No presets found: upload a file.", elem_id=f"{p}notice")
+        self.notice = gr.Markdown(
+            self.describe(self.first_signal) if self.first_signal else "No presets found: upload a file.",
+            elem_id=f"{p}notice",
+        )
         self.link_notice = gr.Markdown("", elem_id=f"{p}link-notice")
         """what a link the page was opened with restored (and what it could not)"""
         self.gallery = gr.Gallery(
             value=[(tab.thumbnail(x, self.table.root / "thumbs"), tab.caption(x)) for x in self.presets],
-            label="Presets (click one)", columns=3, height=150, allow_preview=False, object_fit="contain",
-            elem_id=f"{p}presets", elem_classes=["presets"], interactive=False, buttons=[])
-        self.upload = gr.UploadButton(f"Upload your own ({MAX_UPLOAD_MB} MB max)",
-                                      file_types=list(tab.spec.extensions) if tab.modality != "image" else ["image"],
-                                      size="sm", elem_id=f"{p}upload")
+            label="Presets (click one)",
+            columns=3,
+            height=150,
+            allow_preview=False,
+            object_fit="contain",
+            elem_id=f"{p}presets",
+            elem_classes=["presets"],
+            interactive=False,
+            buttons=[],
+        )
+        self.upload = gr.UploadButton(
+            f"Upload your own ({MAX_UPLOAD_MB} MB max)",
+            file_types=list(tab.spec.extensions) if tab.modality != "image" else ["image"],
+            size="sm",
+            elem_id=f"{p}upload",
+        )
         self.controls = Controls(tab.modality, p, self.defaults)
         with gr.Accordion("Settings", open=False, elem_id=f"{p}settings"):
-            gr.Markdown("Each setting has the name it has in links, in the `compare` API and on the command line "
-                        "(`python -m intcore compare --hidden-layers 3`).", elem_classes=["settings-note"])
+            gr.Markdown(
+                "Each setting has the name it has in links, in the `compare` API and on the command line "
+                "(`python -m intcore compare --hidden-layers 3`).",
+                elem_classes=["settings-note"],
+            )
             self.controls.layout_columns()
             self.controls.layout_budget()
             self.controls.layout_rest()
             d = self.defaults
-            gr.Markdown(f"Defaults for **{self.device.type.upper()}**: {d['hidden_layers']}×{d['width']} SIREN, "
-                        f"lr {d['lr']:g}, {d['seconds']:g} s of training per sampler (or {d['steps']} steps).")
+            gr.Markdown(
+                f"Defaults for **{self.device.type.upper()}**: {d['hidden_layers']}×{d['width']} SIREN, "
+                f"lr {d['lr']:g}, {d['seconds']:g} s of training per sampler (or {d['steps']} steps)."
+            )
 
     def share_layout(self) -> None:
         """The link that restores this setup, and the presentation view."""
@@ -144,8 +171,13 @@ class RaceTab:
         self.link_values = gr.JSON(None, visible=False)
         """the settings of the link the page was opened with (set once, at page load, only from a link)"""
         with gr.Row(elem_id=f"{p}lecture-tools"):
-            self.link = gr.Textbox(label="Link to this setup (opening it restores the settings)", elem_id=f"{p}link",
-                                   interactive=False, scale=4, buttons=["copy"])
+            self.link = gr.Textbox(
+                label="Link to this setup (opening it restores the settings)",
+                elem_id=f"{p}link",
+                interactive=False,
+                scale=4,
+                buttons=["copy"],
+            )
             self.copy_link = gr.Button("Copy link", elem_id=f"{p}copy-link", size="sm", scale=1, min_width=90)
         self.present = gr.Button("Presentation view (P)", elem_id=f"{p}present", size="sm")
 
@@ -168,39 +200,62 @@ class RaceTab:
         size = c.single[self.size_name]
         self.gallery.select(self.choose_preset, {size}, {self.picture, self.chosen, self.notice}, **private)
         # the upload endpoint names the working size by its setting: /upload(file, max_side=...)
-        self.upload.upload(self.take_upload, [self.upload], [self.picture, self.chosen, self.notice],
-                           inputs_kwargs={self.size_name: size, "chosen": self.chosen}, api_name=f"{p}upload")
+        self.upload.upload(
+            self.take_upload,
+            [self.upload],
+            [self.picture, self.chosen, self.notice],
+            inputs_kwargs={self.size_name: size, "chosen": self.chosen},
+            api_name=f"{p}upload",
+        )
         size.change(self.resize, {self.chosen, size}, {self.notice}, trigger_mode="always_last", **private)
         for i, row in enumerate(c.columns):
             # `input`, not `change`: only a person's choice resets a column's options (a link sets them itself)
-            row["sampler"].input(self.column_changed(i), [row["sampler"]], [row[n] for n in S.SAMPLER_SETTINGS],
-                                 **private)
+            row["sampler"].input(
+                self.column_changed(i), [row["sampler"]], [row[n] for n in S.SAMPLER_SETTINGS], **private
+            )
 
         # Start returns at once; the view's script then polls the race (outside the event queue).
         started = {live.view, live.pause, live.downloads}
-        self.start.click(self.start_race, {self.chosen, *c.all()}, started,
-                         api_visibility="private", concurrency_limit=None, show_progress="hidden")
+        self.start.click(
+            self.start_race,
+            {self.chosen, *c.all()},
+            started,
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
         # The view's script fires `submit` once when it shows the end of a race.
         live.view.submit(self.finished, None, {live.downloads, live.pause}, **private)
         # The streaming API for scripts: the status JSON at every change, the result files at the end.
-        self.api_compare.click(self.compare_endpoint(), [self.picture], [self.api_status, live.downloads],
-                               inputs_kwargs=self.api_inputs, api_name=f"{p}compare", concurrency_limit=None)
+        self.api_compare.click(
+            self.compare_endpoint(),
+            [self.picture],
+            [self.api_status, live.downloads],
+            inputs_kwargs=self.api_inputs,
+            api_name=f"{p}compare",
+            concurrency_limit=None,
+        )
 
         self.pause.click(self.toggle_pause, None, {self.pause}, api_name=f"{p}pause", concurrency_limit=None)
         self.stop.click(self.stop_race, None, None, api_name=f"{p}stop", concurrency_limit=None)
         self.reset.click(self.reset_view, None, started, api_name=f"{p}reset", concurrency_limit=None)
-        self.prepare.click(self.prepare_downloads, None, {live.downloads}, api_name=f"{p}downloads",
-                           concurrency_limit=None)
+        self.prepare.click(
+            self.prepare_downloads, None, {live.downloads}, api_name=f"{p}downloads", concurrency_limit=None
+        )
         self.copy_link.click(self.make_link, {self.chosen, *c.all()}, [self.link], **private).then(
-            None, [self.link], [self.link], js=COPY_JS)
+            None, [self.link], [self.link], js=COPY_JS
+        )
         self.present.click(None, js="() => { document.body.classList.toggle('int-presenting'); }")
         # A link is applied in two steps, so that a page opened WITHOUT one never has an event pending on
         # its settings at load (a value typed while one was pending could be lost): the load event reads
         # the link into a hidden value; only a change of that value (a link was given) sets the controls.
         Context.root_block.load(self.read_link, None, [self.link_values], **private)
-        self.link_values.change(self.apply_link, [self.link_values],
-                                [self.picture, self.chosen, self.notice, self.link_notice, self.link, self.tabs,
-                                 *c.all()], **private).then(None, [self.link], [self.link], js=WHOLE_URL_JS)
+        self.link_values.change(
+            self.apply_link,
+            [self.link_values],
+            [self.picture, self.chosen, self.notice, self.link_notice, self.link, self.tabs, *c.all()],
+            **private,
+        ).then(None, [self.link], [self.link], js=WHOLE_URL_JS)
         if self.lecture:
             self.lecture.wire()
 
@@ -293,8 +348,10 @@ class RaceTab:
         size_mb = Path(file).stat().st_size / 2**20
         if size_mb > MAX_UPLOAD_MB:
             gr.Warning(f"{name} is {size_mb:.0f} MB; the limit is {MAX_UPLOAD_MB} MB. Please pick a smaller file.")
-            return {self.notice: f"{previous}  \n⚠️ {name} was refused: {size_mb:.0f} MB is over the "
-                                 f"{MAX_UPLOAD_MB} MB limit."}
+            return {
+                self.notice: f"{previous}  \n⚠️ {name} was refused: {size_mb:.0f} MB is over the "
+                f"{MAX_UPLOAD_MB} MB limit."
+            }
         folder = session.folder / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         kept = folder / name
@@ -302,11 +359,16 @@ class RaceTab:
         signal = self.checked(session, kept, values)
         if signal is None:
             kept.unlink(missing_ok=True)
-            return {self.notice: f"{previous}  \n⚠️ {name} could not be read as {self.tab.modality}; "
-                                 "the previous choice is kept."}
+            return {
+                self.notice: f"{previous}  \n⚠️ {name} could not be read as {self.tab.modality}; "
+                "the previous choice is kept."
+            }
         self.notify_changes(signal)
-        return {self.picture: self.tab.picture_value(kept, signal, session.folder / "previews"),
-                self.chosen: str(kept), self.notice: self.describe(signal)}
+        return {
+            self.picture: self.tab.picture_value(kept, signal, session.folder / "previews"),
+            self.chosen: str(kept),
+            self.notice: self.describe(signal),
+        }
 
     def notify_changes(self, signal: Signal) -> None:
         """A toast (plain text) for each way the loader changed the file (downscaled, trimmed, mixed down)."""
@@ -336,6 +398,7 @@ class RaceTab:
         def changed(sampler: str) -> dict:
             """A person picked column i's sampler: its options become that sampler's own."""
             return self.controls.column_options(i, sampler, S.own_options(sampler))
+
         return changed
 
     # ------------------------------------------------------------------------------------ the race
@@ -376,11 +439,14 @@ class RaceTab:
     def compare_endpoint(self) -> Callable[..., Iterator[tuple]]:
         """`compare` with a signature that names every setting as a keyword defaulting to None, so that the
         API's description (and gradio_client) lists each one by name as optional."""
+
         def compare(picture: str | None, request: gr.Request, **settings: Any) -> Iterator[tuple]:
             yield from self.compare(picture, request, **settings)
 
-        params = [inspect.Parameter("picture", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-                  inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request)]
+        params = [
+            inspect.Parameter("picture", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request),
+        ]
         params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in self.api_inputs]
         compare.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         compare.__doc__ = self.compare.__doc__

@@ -2,6 +2,7 @@
 coordinates), the curves (CSV), a summary (JSON: the status the API streams, with the verdict and the
 run spec, so `python -m intcore compare --config` reruns it) and an animated GIF of INT's selections,
 named as the command line names its files (intcore.outputs)."""
+
 from __future__ import annotations
 
 from pathlib import Path
