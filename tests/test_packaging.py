@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,8 +38,19 @@ def test_the_wheel_ships_presets_and_console_scripts(tmp_path):
     shipped = {p.relative_to(ROOT / "assets").as_posix() for p in (ROOT / "assets").rglob("*")
                if p.is_file() and p.parent.name in ("images", "audio", "shapes")}
     assert shipped and {f"int_studio_assets/{s}" for s in shipped} <= names
-    assert "intcore/cli/__init__.py" in names and "demo/app.py" in names
-    assert "intcore = intcore.cli:main" in entry_points and "int-studio = demo.__main__:main" in entry_points
+    assert "intcore/cli/__init__.py" in names and "int_studio_app/ui/app.py" in names
+    assert {f"int_studio_app/static/{p.name}" for p in (ROOT / "demo" / "static").iterdir()} <= names
+    assert not [n for n in names if n.split("/")[0] == "demo"], "the wheel claims the generic top-level name demo"
+    assert "intcore = intcore.cli:main" in entry_points and "int-studio = int_studio_app.__main__:main" in entry_points
+    # installed outside the checkout, the app's package imports and finds its own front-end files
+    target = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(target)
+    probe = subprocess.run([sys.executable, "-c", "from int_studio_app.ui import assets, app; "
+                            "print(all((assets.STATIC / n).exists() for n in (*assets.SCRIPTS, 'app.css')))"],
+                           capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(target), "PATH": ""},
+                           timeout=300)
+    assert probe.stdout.strip() == "True", probe.stderr[-2000:]
 
 
 def test_the_ray_extra_pins_what_requirements_ray_txt_pins():
