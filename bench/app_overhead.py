@@ -13,8 +13,8 @@ reverse, ...) so a drift in the machine's speed hits all of them alike:
             and how many of them were full plotly redraws rather than the curves' paths alone).
   api       the same race through the streaming `/compare` API, read by gradio_client in another
             process: the server reports every change, no browser renders anything.
-  headless  the very same race (the job's own JobSpec, deep-copied: same signal, samplers, model,
-            budget and seed) run by `demo.session.Job` with nobody watching.
+  headless  the very same race (the page's own run spec and signal: same samplers, model, budget and
+            seed) run by `demo.server.race.Race` with nobody watching.
   polled    (only with --kinds …,polled) the same race, and a thread of this process asks the live view
             for news as a page would (LiveView.poll every POLL_SECONDS): the server's drawing for a
             page without any browser, to tell its cost from Chromium's.
@@ -29,8 +29,6 @@ Needs gradio, plotly and playwright (the app and test extras) and a Chromium bin
 from __future__ import annotations
 
 import argparse
-import copy
-import dataclasses
 import json
 import os
 import platform
@@ -47,7 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from demo.session import Job, JobSpec  # noqa: E402
+from demo.server.race import Race  # noqa: E402
+from demo.server.settings import show  # noqa: E402
 from demo.ui.app import build_app, launch_in_background  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -106,7 +105,7 @@ class BudgetNotTaken(RuntimeError):
 
 
 def race_viewed_as_typed(browser, url: str, app, tab: str, timeout: float, wait: bool = True,
-                         seconds: float | None = None, tries: int = 3) -> tuple[Job, dict]:
+                         seconds: float | None = None, tries: int = 3) -> tuple[Race, dict]:
     """race_viewed, again (on a new page) when the page raced another budget than the one typed in
     (it happened once in 12 races: the typed value was lost)."""
     for _attempt in range(tries):
@@ -118,10 +117,10 @@ def race_viewed_as_typed(browser, url: str, app, tab: str, timeout: float, wait:
 
 
 def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = True,
-                seconds: float | None = None) -> tuple[Job, dict]:
+                seconds: float | None = None) -> tuple[Race, dict]:
     """One race in the browser with the tab's defaults. Returns the finished job and what was measured:
     wall seconds from Start to Done, Chromium's CPU seconds and the chart's redraws in that time.
-    wait=False: stop the race at once (only to learn the JobSpec the page builds)."""
+    wait=False: stop the race at once (only to learn the run spec the page builds)."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.set_default_timeout(120_000)
     prefix = "" if tab == "image" else f"{tab}-"
@@ -129,11 +128,11 @@ def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = T
     try:
         page.goto(url)
         if prefix:
-            page.get_by_role("tab", name=app.comparison_tabs[tab].tab.title).click()
+            page.get_by_role("tab", name=app.race_tabs[tab].tab.title).click()
         page.wait_for_selector(f"#{prefix}start")
         if seconds:  # a shorter (or longer) budget than the tab's default, typed in as a user would
             page.click(f"#{prefix}settings button")
-            field = page.locator(f"#{prefix}amount input[type=number]")
+            field = page.locator(f"#{prefix}seconds input[type=number]")
             field.fill(str(seconds))
             field.press("Tab")
             page.click(f"#{prefix}settings button")
@@ -147,10 +146,10 @@ def race_viewed(browser, url: str, app, tab: str, timeout: float, wait: bool = T
             time.sleep(0.05)
         if job is None:
             raise RuntimeError("the race did not start within 60 s")
-        if seconds and job.spec.config.seconds != seconds:  # the typed budget did not take: race again
+        if seconds and job.config.seconds != seconds:  # the typed budget did not take: race again
             job.stop()
             job.wait()
-            raise BudgetNotTaken(f"the page raced {job.spec.config.seconds} s, not the {seconds} s typed in")
+            raise BudgetNotTaken(f"the page raced {job.config.seconds} s, not the {seconds} s typed in")
         if not wait:
             job.stop()
             job.wait()
@@ -181,21 +180,19 @@ client.submit(api_name=params.pop("api_name"), **params).result(timeout=3600)
 """
 
 
-def race_api(url: str, app, tab: str, spec: JobSpec, timeout: float) -> tuple[Job, dict]:
-    """The same race through the streaming API, consumed by gradio_client in a separate process."""
+def race_api(url: str, app, tab: str, race: Race, timeout: float) -> tuple[Race, dict]:
+    """The same race through the streaming API (the same settings by their names), consumed by
+    gradio_client in a separate process."""
     prefix = "" if tab == "image" else f"{tab}-"
-    names = list(spec.samplers) + ["none"] * (4 - len(spec.samplers))
-    ctab = app.comparison_tabs[tab]
-    preset = next(p for p in ctab.presets if p.stem == spec.signal.name)  # what the page raced
-    size = ctab.size_default
-    seconds = spec.config.seconds
+    run = race.run
+    preset = next(p for p in app.race_tabs[tab].presets if p.stem == race.signal.name)  # what the page raced
+    budget = {"seconds": run.train.seconds} if run.train.seconds else {"steps": run.train.steps}
     params = {
-        "api_name": f"/{prefix}compare", "picture": str(preset),
-        **{f"sampler_{i + 1}": n for i, n in enumerate(names)}, "ratio": 0.2, "schedule": "default",
-        "interval": "default", "budget": "seconds" if seconds else "steps",
-        "amount": seconds if seconds else spec.config.steps, "lr": spec.config.lr, "width": spec.model.width,
-        "depth": spec.model.hidden_layers, "w0": spec.model.first_w0, "seed": spec.config.seed,
-        "eval_every": spec.config.eval_every, "size": size, "target": 0,
+        "api_name": f"/{prefix}compare", "picture": str(preset), "samplers": ",".join(run.names), **budget,
+        "lr": run.train.lr, "width": run.model.width, "hidden_layers": run.model.hidden_layers,
+        "first_w0": run.model.first_w0, "seed": run.train.seed, "eval_every": run.train.eval_every,
+        **run.signal.options, "target": run.target or 0,
+        "ratio": show([s.options.get("ratio") for s in run.samplers]),
     }
     before = set(app.session_table.running())
     t0 = time.monotonic()
@@ -210,10 +207,10 @@ def race_api(url: str, app, tab: str, spec: JobSpec, timeout: float) -> tuple[Jo
     return job, {"wall": time.monotonic() - t0}
 
 
-def race_headless(spec: JobSpec) -> tuple[Job, dict]:
-    """The page's race with nobody watching: the same signal, model, budget and seed, fresh samplers,
-    and none of the page's listeners."""
-    job = Job(dataclasses.replace(spec, samplers=copy.deepcopy(spec.samplers), listeners=[]))
+def race_headless(race: Race) -> tuple[Race, dict]:
+    """The page's race with nobody watching: the same run spec and signal, and none of the page's
+    listeners."""
+    job = Race(race.run, race.signal)
     t0 = time.monotonic()
     job.start(on_exit=lambda _: None)
     job.wait()
@@ -222,17 +219,17 @@ def race_headless(spec: JobSpec) -> tuple[Job, dict]:
     return job, {"wall": time.monotonic() - t0}
 
 
-def race_polled(app, tab: str, spec: JobSpec) -> tuple[Job, dict]:
+def race_polled(app, tab: str, race: Race) -> tuple[Race, dict]:
     """The race with the live view's server side asked for news as a page would, no browser."""
 
     from demo.ui.live import POLL_SECONDS
 
-    ct = app.comparison_tabs[tab]
+    ct = app.race_tabs[tab]
     table = app.session_table
     key = table.key(f"polled-{time.monotonic_ns()}", tab)
     table.attach_page(key.split("/")[0])
     session = table.session(key)
-    job = table.submit(key, dataclasses.replace(spec, samplers=copy.deepcopy(spec.samplers), listeners=[]))
+    job = table.submit(key, Race(race.run, race.signal))
     started = json.loads(ct.live.started(session, job)[ct.live.view])
     token, after, polls = started["token"], started["seq"], 0
     t0 = time.monotonic()
@@ -249,7 +246,7 @@ def race_polled(app, tab: str, spec: JobSpec) -> tuple[Job, dict]:
     return job, {"wall": wall, "polls": polls}
 
 
-def per_sampler(job: Job) -> dict[str, tuple[int, float]]:
+def per_sampler(job: Race) -> dict[str, tuple[int, float]]:
     """method -> (steps, training seconds) at the end of the race."""
     return {m: (s["step"], s["train_seconds"]) for m, s in job.status()["samplers"].items()}
 
@@ -264,11 +261,11 @@ def mean_sd(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {sd:.2f}"
 
 
-def report(runs: dict[str, list[dict]], spec: JobSpec, args, load: tuple[float, float]) -> str:
+def report(runs: dict[str, list[dict]], spec: Race, args, load: tuple[float, float]) -> str:
     budget = f"{spec.config.seconds:g} s" if spec.config.seconds else f"{spec.config.steps} steps"
     lines = [
-        f"tab {args.tab}; signal {spec.signal.name} {tuple(spec.signal.shape)}; SIREN {spec.model.hidden_layers}×"
-        f"{spec.model.width}; budget {budget} per sampler; eval every {spec.config.eval_every}; device {args.device};"
+        f"tab {args.tab}; signal {spec.signal.name} {tuple(spec.signal.shape)}; SIREN {spec.run.model.hidden_layers}×"
+        f"{spec.run.model.width}; budget {budget} per sampler; eval every {spec.config.eval_every}; device {args.device};"
         f" torch {torch.__version__}, {torch.get_num_threads()} threads; {os.cpu_count()} logical cores "
         f"({platform.machine()}); load average {load[0]:.2f} at start, {load[1]:.2f} at end; "
         f"{args.reps} races of each kind",
@@ -351,12 +348,12 @@ def main(argv: list[str] | None = None) -> int:
             if order[0] != "viewed":  # learn the spec the page builds: the tab's first preset and defaults
                 job, _ = race_viewed_as_typed(browser, url, app, args.tab, args.timeout, wait=False,
                                               seconds=args.seconds)
-                spec = job.spec
+                spec = job
             for i, kind in enumerate(order):
                 if kind == "viewed":
                     job, measured = race_viewed_as_typed(browser, url, app, args.tab, args.timeout,
                                                          seconds=args.seconds)
-                    spec = spec or job.spec
+                    spec = spec or job
                 elif kind == "api":
                     job, measured = race_api(url, app, args.tab, spec, args.timeout)
                 elif kind == "polled":

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app_overhead import CHROMIUM_ARGS, chromium_cpu_seconds, cpu_between  # noqa: E402
 
-from demo.live import plotly_js  # noqa: E402
-from demo.views import race_figure  # noqa: E402
+from demo.drawing.chart import race_figure  # noqa: E402
+from demo.ui.assets import plotly_js  # noqa: E402
 
 PAGE = """<html><head><script src="%(plotly)s"></script></head><body style="margin:0">
 <div id="c" style="width:1880px;height:290px"></div>

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app_overhead import CHROMIUM_ARGS, chromium_cpu_seconds, cpu_between  # noqa: E402
 
-from demo.app import build_app, launch_in_background  # noqa: E402
+from demo.ui.app import build_app, launch_in_background  # noqa: E402
 
 KEEP = "window.__kept = window.__kept || {react: Plotly.react, setAttribute: Element.prototype.setAttribute};"
 NO_CHART = "Plotly.react = () => Promise.resolve();"
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_selector("#start")
             page.wait_for_timeout(2000)
             page.click("#settings button")
-            page.locator("#amount input[type=number]").fill(str(budget))
-            page.locator("#amount input[type=number]").press("Tab")
+            page.locator("#seconds input[type=number]").fill(str(budget))
+            page.locator("#seconds input[type=number]").press("Tab")
             page.click("#settings button")
             page.wait_for_timeout(1000)
             measure(page, "no race yet (idle page)", args.seconds)

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from soak_server import IDLE_ANYIO, thread_names, threads_left_over  # noqa: E402
+
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "1")
 
@@ -165,11 +166,11 @@ class User(threading.Thread):
         modality = rng.choice(list(self.presets))
         preset = rng.choice(self.presets[modality])
         names = rng.sample(self.samplers[modality], rng.choice([2, 3]))
-        columns = {f"sampler_{i + 1}": names[i] if i < len(names) else "none" for i in range(4)}
-        settings = dict(picture=handle_file(str(preset)), **columns, ratio=rng.choice([0.1, 0.2, 0.3]),
-                        schedule="default", interval="default", budget="steps", amount=rng.choice([40, 80, 160]),
-                        lr=1e-3, width=rng.choice([8, 16]), depth=rng.choice([1, 2]), w0=FIRST_W0[modality],
-                        seed=rng.randrange(1000), eval_every=5, size=rng.choice(SIZES[modality]), target=0)
+        size = {"image": "max_side", "audio": "max_seconds", "shape": "grid"}[modality]
+        settings = dict(picture=handle_file(str(preset)), samplers=",".join(names), ratio=rng.choice([0.1, 0.2, 0.3]),
+                        steps=rng.choice([40, 80, 160]), lr=1e-3, width=rng.choice([8, 16]),
+                        hidden_layers=rng.choice([1, 2]), first_w0=FIRST_W0[modality], seed=rng.randrange(1000),
+                        eval_every=5, target=0, **{size: rng.choice(SIZES[modality])})
         plan = rng.choices(["finish", "pause", "stop", "reset", "leave"], weights=[4, 2, 2, 1, 1])[0]
         act_after = rng.uniform(0.5, 4.0)
         job = self.client.submit(**settings, api_name=f"/{PREFIX[modality]}compare")
@@ -235,9 +236,9 @@ class User(threading.Thread):
         tally, who = self.tally, f"user {self.index}"
         tally.updates += 1
         if seen["job"] is None:
-            seen["job"] = status["job"]
-        if status["job"] != seen["job"]:
-            tally.problems.append(f"{who}: an update of job {status['job']} in the stream of job {seen['job']}")
+            seen["job"] = status["race"]
+        if status["race"] != seen["job"]:
+            tally.problems.append(f"{who}: an update of race {status['race']} in the stream of race {seen['job']}")
         if status["signal"]["name"] != preset.stem or list(status["samplers"]) != names:
             tally.problems.append(f"{who}: an update about {status['signal']['name']} / {list(status['samplers'])}, "
                                   f"not its own {preset.stem} / {names}")
@@ -275,7 +276,7 @@ def start_server(max_jobs: int, workdir: Path, in_process: bool, max_temp_mb: in
 
     port = free_port()
     if in_process:
-        from demo.app import build_app, launch_in_background
+        from demo.ui.app import build_app, launch_in_background
 
         app = build_app(device="cpu", max_jobs=max_jobs, workdir=workdir)
         app.session_table.max_temp_bytes = max_temp_mb * 2**20
