@@ -28,8 +28,6 @@ LR_SCHEDULES: dict[str, str] = {"audio": "cosine", "image": "late-cosine"}
 
 @dataclass(frozen=True)
 class Defaults:
-    max_side: int | None
-    """images: downscale so the longer side is at most this (None: full size)"""
     model: ModelConfig
     lr: float
     steps: int
@@ -56,7 +54,6 @@ def defaults_for(modality: str, device: torch.device) -> Defaults:
     d = DEVICE_KINDS[kind]
     load = dict(MODALITIES[modality].load_defaults.get(kind, {}))
     return Defaults(
-        max_side=load.get("max_side"),
         model=ModelConfig(width=d["width"], hidden_layers=d["hidden_layers"]).replace(**MODALITIES[modality].default_model),
         lr=d["lr"],
         steps=d["steps"],

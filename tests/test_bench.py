@@ -12,8 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
-from intcore import bench
-import intcore.bench.signals  # noqa: F401  (bench.signals.ASSETS is patched below)
+from intcore import benchmark
+import intcore.benchmark.rows  # noqa: F401  (benchmark.rows.ASSETS is patched below)
 from intcore.cli import main
 from intcore.modalities import load_image
 from intcore.models import ModelConfig
@@ -64,7 +64,7 @@ def test_bench_writes_table_json_and_curves(tmp_path, two_pngs, capsys):
 
 
 def test_bench_megapixel_row_is_a_mosaic_and_missing_presets_skip(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench.signals, "ASSETS", tmp_path / "no-assets")  # a clone without audio or shape presets
+    monkeypatch.setattr(benchmark.rows, "ASSETS", tmp_path / "no-assets")  # a clone without audio or shape presets
     (tmp_path / "no-assets" / "images").mkdir(parents=True)
     Image.fromarray(np.full((40, 60, 3), 128, np.uint8)).save(tmp_path / "no-assets" / "images" / "grey.png")
     report = run_bench(tmp_path, "--modalities", "megapixel,audio", "--megapixels", "0.002")
@@ -89,8 +89,8 @@ def test_bench_bad_input_is_one_line_and_exit_2(tmp_path, argv, capsys):
 
 
 def test_mosaic_size_and_variants(two_pngs):
-    arr, note = bench.build_mosaic(two_pngs, megapixels=0.05)
-    cols, rows = bench.MOSAIC_GRID
+    arr, note = benchmark.build_mosaic(two_pngs, megapixels=0.05)
+    cols, rows = benchmark.MOSAIC_GRID
     assert arr.dtype == np.uint8 and arr.shape[2] == 3
     assert arr.shape[0] % rows == 0 and arr.shape[1] % cols == 0
     assert 0.04e6 < arr.shape[0] * arr.shape[1] < 0.06e6

@@ -14,7 +14,7 @@ import soundfile
 import torch
 from PIL import Image
 
-from intcore.bench import JobStore, confidence_interval, quality_at
+from intcore.benchmark import JobStore, confidence_interval, quality_at
 from intcore.cli import main
 from intcore.samplers import SAMPLERS, Sampler, SelectionContext
 
@@ -225,7 +225,7 @@ def test_quality_at_interpolates_and_holds_the_last_value():
 
 def test_job_store_keeps_only_whole_successful_results(tmp_path):
     store = JobStore(tmp_path)
-    from intcore.bench import Job
+    from intcore.benchmark import Job
 
     job = Job("image-a-seed0-0123456789", "image", "a.png", 0, {})
     assert store.load(job) is None
@@ -254,7 +254,7 @@ class Stream:
 
 
 def test_progress_eta_and_plain_lines_off_a_terminal():
-    from intcore.bench.progress import JobProgress
+    from intcore.benchmark.progress import JobProgress
 
     now = [0.0]
     log = Stream(tty=False)
@@ -277,7 +277,7 @@ def test_progress_eta_and_plain_lines_off_a_terminal():
 def test_sigterm_ends_the_run_like_ctrl_c_and_is_restored():
     import signal
 
-    from intcore.bench.command import sigterm_as_interrupt
+    from intcore.benchmark.command import sigterm_as_interrupt
 
     before = signal.getsignal(signal.SIGTERM)
     restore = sigterm_as_interrupt()

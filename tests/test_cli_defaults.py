@@ -41,7 +41,8 @@ def test_the_help_states_each_device_default_as_defaults_for_gives_it():
                            ("--eval-every", image_cpu.eval_every, image_gpu.eval_every),
                            ("--width", image_cpu.model.width, image_gpu.model.width),
                            ("--hidden-layers", image_cpu.model.hidden_layers, image_gpu.model.hidden_layers),
-                           ("--max-side", image_cpu.max_side, image_gpu.max_side)):
+                           ("--max-side", image_cpu.load_options.get("max_side"),
+                            image_gpu.load_options.get("max_side"))):
         words = f"{show(cpu)} on CPU, {show(gpu)} on GPU" if cpu != gpu else show(cpu)
         own_line = re.escape(flag) + r" [A-Z_]+ (?:(?! --).)*?\(default: " + re.escape(words) + r"\)"  # not the next flag's
         assert re.search(own_line, text.split("options:", 1)[1]), (flag, words)

@@ -261,7 +261,8 @@ class LecturePanel:
         note = (
             f"{method}, step t = {t} → {t + 1}: the teacher picked k = {s.k:,} {unit}s (mean error "
             f"{s.mean_error_selected:.4g}{rest}); the learner took one Adam step on them. "
-            f"Next: the while check with ‖error‖₂ = {s.error_norm:.4g}."
+            f"Next: the while check with ‖error‖₂ = {s.error_norm:.4g}: "
+            + ("the loop goes on." if s.keeps_going else "the loop ends here (t reached T, or the error fell below ε).")
         )
         caption = f"**{method}, step {t} → {t + 1}.** " + step_caption(
             expl.effect.cosine, expl.effect.relative_error, s.k, s.n, unit

@@ -1,4 +1,4 @@
-"""`bench`: the command-line face of intcore.bench (the INT paper's table, measured on this machine, or
+"""`bench`: the command-line face of intcore.benchmark (the INT paper's table, measured on this machine, or
 any folder of signals with --dataset, in this process or on Ray)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..bench import ROWS
+from ..benchmark import ROWS
 from ..modalities import MODALITIES
 from .options import add_settings, positive_float, positive_int
 
@@ -46,6 +46,6 @@ def register(subparsers: Any) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
-    from ..bench import cmd_bench
+    from ..benchmark import cmd_bench
 
     return cmd_bench(args)

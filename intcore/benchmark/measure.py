@@ -27,7 +27,7 @@ from ..signals import Signal
 from ..spec import RunSpec
 from ..trainer import Snapshot
 from .jobs import Job
-from .signals import load_mosaic
+from .rows import load_mosaic
 
 
 class NotApplicable(Exception):

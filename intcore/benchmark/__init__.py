@@ -21,7 +21,7 @@ from __future__ import annotations
 from .command import cmd_bench, sampler_names
 from .jobs import Job, JobStore, make_jobs
 from .measure import quality_at, run_job
-from .signals import FULL, MOSAIC_GRID, QUICK, ROWS, build_mosaic, dataset_files
+from .rows import FULL, MOSAIC_GRID, QUICK, ROWS, build_mosaic, dataset_files
 from .stats import confidence_interval, mean_std, summarise_row
 
 __all__ = ["FULL", "MOSAIC_GRID", "QUICK", "ROWS", "Job", "JobStore", "build_mosaic", "cmd_bench", "confidence_interval",

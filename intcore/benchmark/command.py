@@ -29,7 +29,7 @@ from .jobs import Job, JobStore, make_jobs
 from .measure import run_job
 from .progress import JobProgress
 from .report import write_reports
-from .signals import ROWS, RowPlan, RowSkipped, image_folder, plan_dataset, plan_row, row_settings
+from .rows import ROWS, RowPlan, RowSkipped, image_folder, plan_dataset, plan_row, row_settings
 from .stats import summarise_row
 
 
@@ -107,7 +107,7 @@ def sigterm_as_interrupt() -> Callable[[], None]:
 def command_line() -> str:
     if sys.argv[1:2] == ["bench"]:
         return "python -m intcore " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    return "intcore.bench (called from Python)"
+    return "intcore.benchmark (called from Python)"
 
 
 def cmd_bench(args: argparse.Namespace) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from ..modalities import load_options
 from ..runs import write_json
 from ..spec import SETTINGS, RunSpec, make_spec
-from .signals import RowPlan, RowSettings, SignalSource
+from .rows import RowPlan, RowSettings, SignalSource
 
 
 @dataclass
