@@ -26,6 +26,12 @@ from .models import ModelConfig
 LR_SCHEDULES: dict[str, str] = {"audio": "cosine", "image": "late-cosine"}
 
 
+RACE_COLUMNS: tuple[str, ...] = ("int", "full", "random", "int-pool")
+"""The samplers a default race compares, each with its own default options (its own ratio): the paper's
+INT, the two baselines, and the INT-family teacher that measured best at equal training time on signals
+the presets do not include (docs/teachers.md). `compare` without --samplers and the app's columns."""
+
+
 @dataclass(frozen=True)
 class Defaults:
     max_side: int | None
