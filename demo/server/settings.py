@@ -33,8 +33,7 @@ from urllib.parse import parse_qs, urlencode
 
 import torch
 
-from intcore import defaults as library_defaults
-from intcore.defaults import default_settings
+from intcore.defaults import RACE_COLUMNS, default_settings
 from intcore.modalities import load_options
 from intcore.samplers import SAMPLERS, make_sampler, sampler_options
 from intcore.spec import SETTINGS, RunSpec, SamplerSpec, make_spec
@@ -50,8 +49,6 @@ NONE = "none"
 BUDGETS = ("seconds", "steps")
 PRESET = "preset"
 
-RACE_COLUMNS: tuple[str, ...] = tuple(getattr(library_defaults, "RACE_COLUMNS", ("int", "full", "random")))
-"""the samplers a page races by default, one per column (the library's default race)"""
 
 SAMPLER_SETTINGS: tuple[str, ...] = tuple(n for n, s in SETTINGS.items() if s.section == "sampler")
 """settings each column has a value of its own for (passed to the column's sampler if it takes them)"""
