@@ -2,7 +2,7 @@
 
     python bench/chart_update_cost.py [--seconds 10] [--methods react,extend,paths]
 
-A static page holds plotly.js (the `plotly` package's copy) and one chart built by demo.views.race_figure
+A static page holds plotly.js (the `plotly` package's copy) and one chart built by demo.drawing.chart.race_figure
 (three curves, the target line, the diamonds) at the race view's size. Every 0.4 s the curves grow by
 two points each and the chart is updated by one method:
   react   Plotly.react with the whole figure (a full redraw);

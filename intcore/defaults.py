@@ -1,6 +1,6 @@
 """Sensible defaults per device: small and quick on a laptop CPU, the paper's setting on a GPU.
 
-The CPU numbers were chosen by measurement (see README, "Choosing the CPU defaults"): on a 2-core
+The CPU numbers were chosen by measurement (bench/RESULTS.md, "Choosing the CPU defaults"): on a 2-core
 CPU a 128-px image with a 4 × 128 SIREN at lr 5e-4 shows INT ahead of full batch within 20 s.
 """
 from __future__ import annotations

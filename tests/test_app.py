@@ -238,7 +238,7 @@ def test_the_page_head_script_comes_before_gradios_own(served):
 
 
 def test_race_chart_is_valid_plotly_with_curves_target_and_markers():
-    """The chart goes out as plotly JSON written by hand (demo.views.race_figure): plotly's own schema must
+    """The chart goes out as plotly JSON written by hand (demo.drawing.chart.race_figure): plotly's own schema must
     accept it, and it must show each sampler's curve, the target line and where each curve reached it."""
     import plotly.graph_objects as go
 

@@ -56,7 +56,7 @@ class Session:
     x_axis: str = "training seconds"
     frames: FrameStore = field(init=False)
     view: dict[str, Any] = field(default_factory=dict)
-    """the live view's memory of what this page shows (demo.live)"""
+    """the live view's memory of what this page shows (demo.ui.live)"""
     loaded: dict[tuple, Signal] = field(default_factory=dict)
     """the chosen signal, loaded once: (file, loader options) -> Signal (only the latest is kept)"""
     seen: float = 0.0
