@@ -30,7 +30,8 @@ from intcore.teach import explain_step  # noqa: E402
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=3.0, help="training seconds per column (default 3)")
+    p.add_argument("--seconds", type=float, default=3.0,
+                   help="training seconds per column after the step check (default 3)")
     p.add_argument("--device", default="cuda", help="cuda (default), or cpu to try the script itself")
     args = p.parse_args()
     gpu = args.device != "cpu"
@@ -45,7 +46,7 @@ def main() -> int:
             failures.append(what)
 
     device = torch.device(args.device)
-    values = S.given({"seconds": args.seconds}, S.defaults("image", device))
+    values = S.given({"seconds": 3600}, S.defaults("image", device))  # stopped by this script
     run = S.run_spec(ROOT / "assets" / "images" / "kodim23.png", "image", device, values)
     signal = run.load_signal()
     check("the device's defaults", not gpu or (run.model.hidden_layers == 5 and run.model.width == 256
@@ -83,14 +84,15 @@ def main() -> int:
             else:
                 check("the step explained on the GPU", False, "no weights kept for the step")
             race.toggle_pause()
+            while min(s.train_seconds for s in race.snapshot_view()[0].values()) < args.seconds:
+                time.sleep(0.1)
+            race.stop()
             race.wait(600)
             status = race.status()
-            check("the race ended with a verdict", status["state"] == "done" and status["verdict"] is not None,
+            check("the race ended with a verdict", status["state"] == "stopped" and status["verdict"] is not None,
                   status["verdict"]["text"] if status["verdict"] else status["state"])
-            steps = {m: r["step"] for m, r in status["samplers"].items()}
             ms = {m: round(1000 * r["train_seconds"] / max(1, r["step"]), 2) for m, r in status["samplers"].items()}
-            check("every column trained its budget", all(r["train_seconds"] >= args.seconds
-                                                         for r in status["samplers"].values()), f"steps {steps}, ms/step {ms}")
+            print(f"     ms per step: {ms}")
             check("the lecture state let go of the device", state.held_on(device.type) == 0 or not gpu,
                   f"{state.held_on(device.type)} tensors")
         finally:
