@@ -15,13 +15,17 @@ from PIL import Image, ImageDraw
 from intcore.teach import StepExplanation
 from intcore.trainer import Snapshot
 
+from ..drawing.figures import font
 from ..drawing.waveform import HEIGHT as RACE_HEIGHT
 from ..drawing.waveform import WIDTH, column_ranges, column_starts
 from .base import LectureDrawing, as_numpy
 
 PLOT_H = 120
-AXIS_H = 16
+AXIS_H = 24
 """px under a plot for the time ticks"""
+LABEL_SIZE = 17
+"""px of the text in these pictures (they are drawn 640 px wide and shown narrower: smaller text is lost)"""
+LABEL_FONT = font(LABEL_SIZE)
 DENSITY_H = 22
 """px under the error plot: the share of each stretch of time that the step trained on"""
 ZOOM_H = 90
@@ -101,16 +105,17 @@ def time_axis(seconds: float, width: int = WIDTH) -> np.ndarray:
         x = min(width - 1, round(i * (width - 1) / 4))
         draw.line([(x, 0), (x, 3)], fill=FAINT)
         text = f"{seconds * i / 4:.2f} s"
-        draw.text((min(max(0, x - 14), width - 6 * len(text)), 3), text, fill=INK)
+        w = draw.textlength(text, font=LABEL_FONT)
+        draw.text((min(max(0, x - w / 2), width - w), 4), text, fill=INK, font=LABEL_FONT)
     return np.asarray(img)
 
 
 def _label(canvas: np.ndarray, text: str, xy: tuple[int, int] = (4, 2)) -> np.ndarray:
     img = Image.fromarray(canvas)
     draw = ImageDraw.Draw(img)
-    w = draw.textlength(text)
-    draw.rectangle((xy[0] - 2, xy[1] - 1, xy[0] + w + 2, xy[1] + 11), fill=BACKGROUND)
-    draw.text(xy, text, fill=INK)
+    w = draw.textlength(text, font=LABEL_FONT)
+    draw.rectangle((xy[0] - 2, xy[1] - 1, xy[0] + w + 2, xy[1] + LABEL_SIZE + 3), fill=BACKGROUND)
+    draw.text(xy, text, fill=INK, font=LABEL_FONT)
     return np.asarray(img)
 
 
@@ -221,7 +226,7 @@ class AudioLecture(LectureDrawing):
         mx = xs[x0 - a]
         draw.line([(mx, 0), (mx, ZOOM_H)], fill=MARK, width=2)
         ms = 1000 * (b - a) / self.rate
-        draw.text((4, 2), f"zoom:  {ms:.1f} ms  around  t0", fill=INK)
+        draw.text((4, 2), f"zoom: {ms:.1f} ms around t0", fill=INK, font=LABEL_FONT)
         sep = np.full((2, WIDTH, 3), FAINT, np.uint8)
         return np.concatenate([whole, time_axis(self.seconds), sep, np.asarray(zoom)])
 
