@@ -20,7 +20,8 @@ SMALL = "&width=32&hidden_layers=2"
 QUERIES = {
     "audio": "tab=audio&preset=melody&samplers=int,full,random&ratio=0.3&seconds=300&eval_every=5&seed=-4"
              + ("" if DOCS else "&max_seconds=0.25" + SMALL),
-    "shape": "tab=shape&preset=mug&samplers=int,full,random&ratio=0.3&seconds=300&eval_every=5&seed=-4"
+    # target=0: no target, so no column stops at IoU 1 (the shape tab's default target) before it is paused
+    "shape": "tab=shape&preset=mug&samplers=int,full,random&ratio=0.3&seconds=300&eval_every=5&seed=-4&target=0"
              + ("" if DOCS else "&grid=16" + SMALL),
 }
 WARM_STEPS = 100 if DOCS else 10
