@@ -16,9 +16,14 @@ The rules a graph needs, and how they are met here:
 - no host sync and no allocation outside the pool while recording: autocast's weight cache is off
   inside a capture (a cached bf16 weight from outside the graph would be read after it is freed),
   and capture runs in thread-local mode, so another trainer's thread (the app races in several) may
-  allocate and synchronise meanwhile;
+  allocate and synchronise meanwhile; one capture at a time in the process, and never while the
+  allocator's cache is emptied (`intcore.device.CAPTURE_LOCK`: torch asserts that no capture is
+  under way when it empties the cache, as every capture's start does);
 - state that exists before the capture: the optimiser's moments are created by the trainer's
   warm-up, which then zeroes them in place (`reset_optimizer_state`) instead of replacing them.
+
+A recording that fails (an operation the capture refuses) turns graphs off for the rest of the run
+with a warning, and the steps run eagerly; with `strict` (cuda_graphs "on") it is an error instead.
 
 A k is recorded the first time a step asks for it *after* `prepare`, or the second time otherwise
 (a k met once, as in a linear ratio schedule that changes k every step, is never worth a capture),
@@ -29,10 +34,13 @@ happens once per k, not per step).
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Iterator
 
 import torch
+
+from .device import CAPTURE_LOCK
 
 GRAPH_MODES = ("auto", "on", "off")
 """TrainConfig.cuda_graphs: "auto" (graphs where the device and the step allow them), "on" (the same,
@@ -120,10 +128,20 @@ class _Recorder:
         self.pool: tuple[int, int] | None = None
         self.stream = torch.cuda.Stream(device) if device.type == "cuda" else None
         self.replays = 0
+        self.disabled: str | None = None
+        """why recording stopped for this run (the error of a failed capture); None while it works"""
+
+    def failed(self, exc: Exception, strict: bool, what: str) -> None:
+        """A capture failed: raise (strict), or turn recording off for this run with a warning."""
+        if strict:
+            raise RuntimeError(f"CUDA graph capture of {what} failed (cuda_graphs 'on'): {exc}") from exc
+        self.disabled = f"{type(exc).__name__}: {exc}"[:500]
+        warnings.warn(f"CUDA graphs off for the rest of this run ({what} could not be recorded: {self.disabled})",
+                      RuntimeWarning, stacklevel=3)
 
     def wants(self, key: Key) -> bool:
         """Record `key` now? Yes if prepared for, or met before, and there is room; marks it seen."""
-        if key in self.graphs:
+        if key in self.graphs or self.disabled is not None:
             return False
         ready = key in self.prepared or key in self.seen
         self.seen.add(key)
@@ -132,7 +150,14 @@ class _Recorder:
     def capture(self) -> tuple[torch.cuda.CUDAGraph, ContextManager[None]]:
         """A new graph and the context that records into it (in this recorder's pool)."""
         graph = torch.cuda.CUDAGraph()
-        return graph, torch.cuda.graph(graph, pool=self.pool, stream=self.stream, capture_error_mode="thread_local")
+
+        @contextlib.contextmanager
+        def recording() -> Iterator[None]:
+            with CAPTURE_LOCK, torch.cuda.graph(graph, pool=self.pool, stream=self.stream,
+                                                capture_error_mode="thread_local"):
+                yield
+
+        return graph, recording()
 
     def keep(self, key: Key, recorded: _Recorded) -> None:
         if self.pool is None:
@@ -160,10 +185,13 @@ class GraphedLearner:
                  coords: torch.Tensor, values: torch.Tensor,
                  loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                  error: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
-                 autocast: Callable[[], ContextManager[None]], max_graphs: int = MAX_GRAPHS) -> None:
+                 autocast: Callable[[], ContextManager[None]], max_graphs: int = MAX_GRAPHS,
+                 strict: bool = False) -> None:
         """`net` maps (k, d) coordinates to (k, c) predictions; `loss(pred, values)` is the mean loss;
         `error(pred, values)` the per-point errors a sampler observes (None: none is computed);
-        `autocast()` opens the forward pass's precision context with its weight cache off."""
+        `autocast()` opens the forward pass's precision context with its weight cache off; `strict`:
+        a failed recording is an error rather than a warning and eager steps."""
+        self.strict = strict
         self.net, self.optimizer = net, optimizer
         self.coords, self.values = coords, values
         self.loss_fn, self.error_fn, self.autocast = loss, error, autocast
@@ -179,12 +207,17 @@ class GraphedLearner:
         """Steps taken by replay so far."""
         return self._recorder.replays
 
+    @property
+    def disabled(self) -> str | None:
+        """Why graphs were turned off in this run (a failed recording), or None."""
+        return self._recorder.disabled
+
     def prepare(self, selected: torch.Tensor | None) -> None:
         """Record the step for this selection's k now (off the clock, after the warm-up)."""
         key = _key(selected)
         self._recorder.prepared.add(key)
         if self._recorder.wants(key):
-            self._record(key, selected)
+            self._try_record(key, selected)
 
     def step(self, selected: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None] | None:
         """One training step by replay, or None (run it eagerly). The returned tensors belong to the
@@ -194,12 +227,22 @@ class GraphedLearner:
         if recorded is None:
             if not self._recorder.wants(key):
                 return None
-            recorded = self._record(key, selected)
+            recorded = self._try_record(key, selected)
+            if recorded is None:
+                return None
         if recorded.indices is not None:
             recorded.indices.copy_(selected)
         recorded.graph.replay()
         self._recorder.replays += 1
         return recorded.loss, recorded.errors
+
+    def _try_record(self, key: Key, selected: torch.Tensor | None) -> _Recorded | None:
+        try:
+            return self._record(key, selected)
+        except Exception as exc:  # noqa: BLE001 (any refusal of the capture: the run goes on eagerly)
+            self.optimizer.zero_grad(set_to_none=True)  # drop gradients the failed recording allocated
+            self._recorder.failed(exc, self.strict, f"the learner's step (k = {key})")
+            return None
 
     def _record(self, key: Key, selected: torch.Tensor | None) -> _Recorded:
         indices = None if selected is None else selected.clone()  # the graph's own index buffer
@@ -230,30 +273,50 @@ class GraphedLearner:
 
 class GraphedScore:
     """The teacher's pass over all N coordinates (no grad) by CUDA graph replay: `score()` returns a
-    fresh (N,) tensor of errors, recorded at the second call (or the first after `prepare`)."""
+    fresh (N,) tensor of errors; recorded by `prepare` (after the warm-up has run the pass eagerly
+    once), or else at the second call."""
 
-    def __init__(self, errors: Callable[[], torch.Tensor], device: torch.device) -> None:
+    def __init__(self, errors: Callable[[], torch.Tensor], device: torch.device, strict: bool = False) -> None:
         """`errors()` computes the (N,) errors eagerly; it must open its autocast with the cache off."""
         self.errors = errors
+        self.strict = strict
         self._recorder = _Recorder(device, max_graphs=1)
         self._out: torch.Tensor | None = None
 
     def prepare(self) -> None:
+        """Record the pass now (off the clock)."""
         self._recorder.prepared.add(None)
+        if self._recorder.wants(None):
+            self._record()
 
     def score(self) -> torch.Tensor:
         recorder = self._recorder
-        if None not in recorder.graphs:
-            if not recorder.wants(None):
-                return self.errors()
-            graph, recording = recorder.capture()
-            with torch.no_grad(), recording:
-                self._out = self.errors()
-            recorder.keep(None, _Recorded(graph, None, self._out, None))
+        if None not in recorder.graphs and not (recorder.wants(None) and self._record()):
+            return self.errors()
         recorder.graphs[None].graph.replay()
         recorder.replays += 1
         assert self._out is not None
         return self._out.clone()  # a sampler may keep it across steps; the next replay overwrites _out
+
+    def _record(self) -> bool:
+        """Record the pass; False if the capture failed (then the run goes on eagerly)."""
+        try:
+            graph, recording = self._recorder.capture()
+            with torch.no_grad(), recording:
+                self._out = self.errors()
+        except Exception as exc:  # noqa: BLE001 (as in GraphedLearner)
+            self._recorder.failed(exc, self.strict, "the teacher's pass")
+            return False
+        self._recorder.keep(None, _Recorded(graph, None, self._out, None))
+        return True
+
+    @property
+    def replays(self) -> int:
+        return self._recorder.replays
+
+    @property
+    def disabled(self) -> str | None:
+        return self._recorder.disabled
 
     def close(self) -> None:
         self._recorder.close()
