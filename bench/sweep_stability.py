@@ -1,15 +1,18 @@
-"""Does a run end at its best? One sampler, one learning-rate setting, a step budget.
+"""Does a run end at its best, and does its curve ever fall off a cliff? Samplers × signals at a step budget.
 
-    python bench/sweep_stability.py SIGNAL SAMPLER LR SCHEDULE STEPS
-    e.g. python bench/sweep_stability.py melody.wav random 5e-4 constant 800
+    python bench/sweep_stability.py SIGNAL [SIGNAL ...] --samplers random,int --steps 900
+        [--set grad_clip=0.1,lr=5e-4,lr_schedule=late-cosine] [--seeds 1] [--json out.jsonl]
 
-The modality's CPU defaults otherwise (model, loader options), one torch thread, evaluation every 10
-steps. A step budget makes the outcome independent of the machine's load. Prints one JSON line: best
-and final quality, their difference, the largest fall below the running best at any evaluation, and
-whether intcore.runs flags the run (final more than 1 dB / 1 % IoU below its best).
+Every run uses the modality's CPU defaults (intcore.defaults) changed by --set (settings by their
+intcore.spec.SETTINGS names), one torch thread, evaluation every 10 steps. A step budget makes the
+outcome independent of the machine's load. Prints one row per run: best and final quality, how far the
+final ended below the best (`drop`), and the largest fall below the running best at any evaluation
+(`largest dip`); the project's limits are 1 dB / 0.01 IoU for the drop and 3 dB / 0.03 IoU for a dip
+(intcore.runs.FALL_TOLERANCE and DIP_TOLERANCE).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -19,30 +22,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from intcore.defaults import defaults_for  # noqa: E402
-from intcore.modalities import load_signal, modality_for_path  # noqa: E402
-from intcore.runs import run_method  # noqa: E402
-from intcore.samplers import make_sampler  # noqa: E402
-from intcore.trainer import TrainConfig  # noqa: E402
+from intcore.runs import DIP_TOLERANCE, FALL_TOLERANCE, run_method  # noqa: E402
+from intcore.spec import make_spec  # noqa: E402
+
+
+def parse_settings(text: str) -> dict[str, str]:
+    """"key=value,key=value" -> {key: value} (values are validated by intcore.spec)."""
+    out = {}
+    for pair in filter(None, text.split(",")):
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"sweep_stability: --set takes key=value pairs, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def main() -> None:
-    if len(sys.argv) != 6:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        raise SystemExit(2)
-    path, sampler, lr, schedule, steps = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("signals", nargs="+", type=Path)
+    ap.add_argument("--samplers", default="random,int")
+    ap.add_argument("--steps", type=int, default=900)
+    ap.add_argument("--set", default="", help="settings by their intcore.spec names: key=value,...")
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--json", type=Path, help="append one JSON line per run to this file")
+    args = ap.parse_args()
     torch.set_num_threads(1)
-    modality = modality_for_path(path)
-    d = defaults_for(modality, torch.device("cpu"))
-    signal = load_signal(path, **d.load_options)
-    config = TrainConfig(steps=steps, lr=lr, lr_schedule=schedule, eval_every=10, device="cpu")
-    r = run_method(signal, make_sampler(sampler), d.model, config)
-    q = [s.quality for s in r.curve]
-    worst = max(max(q[: i + 1]) - q[i] for i in range(len(q)))
-    print(json.dumps({"signal": os.path.basename(path), "sampler": sampler, "lr": lr, "schedule": schedule,
-                      "steps": steps, "best": round(r.best_quality, 2), "final": round(r.final.quality, 2),
-                      "drop": round(r.drop_from_best, 2), "worst_fall": round(worst, 2), "fell": r.fell_from_best,
-                      "load": round(os.getloadavg()[0], 2)}))
+    settings = parse_settings(args.set)
+    print(f"{'signal':<22}{'sampler':<16}{'seed':>5}{'best':>9}{'final':>9}{'drop':>7}{'largest dip':>13}  flags")
+    for path in args.signals:
+        for seed in range(args.seeds):
+            for name in args.samplers.split(","):
+                spec = make_spec(path, device="cpu", samplers=[name], steps=args.steps, eval_every=10, seed=seed,
+                                 **settings)
+                signal = spec.load_signal()
+                r = run_method(signal, spec.samplers[0].build(), spec.model, spec.train, method=name)
+                metric = r.final.metric
+                flags = [f for f, bad in (("fell", r.fell_from_best), ("dip", r.largest_dip > DIP_TOLERANCE[metric])) if bad]
+                print(f"{path.name:<22}{name:<16}{seed:>5}{r.best_quality:>9.3f}{r.final.quality:>9.3f}"
+                      f"{r.drop_from_best:>7.2f}{r.largest_dip:>13.2f}  {' '.join(flags)}", flush=True)
+                if args.json:
+                    row = {"signal": path.name, "sampler": name, "seed": seed, "steps": args.steps, "settings": settings,
+                           "best": r.best_quality, "final": r.final.quality, "drop": r.drop_from_best,
+                           "largest_dip": r.largest_dip, "fell": r.fell_from_best, "load": os.getloadavg()[0],
+                           "limits": {"drop": FALL_TOLERANCE[metric], "dip": DIP_TOLERANCE[metric]}}
+                    with open(args.json, "a") as fh:
+                        fh.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ FALL_TOLERANCE: dict[str, float] = {"psnr": 1.0, "iou": 0.01}
 (1 dB of PSNR, 1 % IoU): a curve that ends well below its peak is unstable training, not a result."""
 
 
+DIP_TOLERANCE: dict[str, float] = {"psnr": 3.0, "iou": 0.03}
+"""How far a curve may fall below its running best at any evaluation during a run (3 dB of PSNR, 3 %
+IoU) before it counts as falling off a cliff."""
+
+
 @dataclass
 class RunResult:
     """One method's whole run: its evaluation points and the last snapshot (with the reconstruction)."""
@@ -46,6 +51,21 @@ class RunResult:
         return self.best_quality - self.final.quality
 
     @property
+    def largest_dip(self) -> float:
+        """The largest fall below the running best at any evaluation (≥ 0): a cliff mid-run that the
+        curve may have climbed back from."""
+        best, dip = -math.inf, 0.0
+        for s in self.curve:
+            best = max(best, s.quality)
+            dip = max(dip, best - s.quality)
+        return dip
+
+    @property
+    def dipped(self) -> bool:
+        """Whether the curve fell more than DIP_TOLERANCE of its metric below its running best."""
+        return self.largest_dip > DIP_TOLERANCE.get(self.final.metric, 3.0)
+
+    @property
     def fell_from_best(self) -> bool:
         """Whether the final quality ended more than FALL_TOLERANCE of its metric below the run's best."""
         return self.drop_from_best > FALL_TOLERANCE.get(self.final.metric, 1.0)
@@ -64,6 +84,7 @@ class RunResult:
             f.metric: _finite(f.quality),
             f"best_{f.metric}": _finite(self.best_quality),
             "fell_from_best": self.fell_from_best,
+            "largest_dip": _finite(self.largest_dip),
         }
         if target is not None:
             t = self.seconds_to(target)
@@ -85,12 +106,12 @@ def time_to_target(points: Iterable[tuple[float, float]], target: float) -> floa
 
 
 def default_target(results: dict[str, RunResult]) -> float:
-    """The best quality that both `int` and `full` reached (else: that every run reached), so each
-    run's time to target is the time to a quality both attain."""
-    keys = [k for k in ("int", "full") if k in results]
-    if len(keys) < 2:
-        keys = list(results)
-    return min(results[k].best_quality for k in keys)
+    """Full batch's final quality when full batch was raced (the quality every time saving is read at:
+    docs/measuring.md), else the lowest best quality among the runs (one that every run reached).
+    Known only once the race has ended: while it runs, a race has a target only if one was given."""
+    if "full" in results and results["full"].curve:
+        return results["full"].final.quality
+    return min(r.best_quality for r in results.values() if r.curve)
 
 
 def time_savings(results: dict[str, RunResult], target: float, baseline: str = "full") -> dict[str, float | None]:

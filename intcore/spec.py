@@ -71,6 +71,17 @@ def positive_float(value: Any) -> float:
     return number
 
 
+def non_negative_float(value: Any) -> float:
+    """A finite number ≥ 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number ≥ 0, got {value!r}") from None
+    if not 0 <= number < float("inf"):
+        raise ValueError(f"must be a number ≥ 0, got {value}")
+    return number
+
+
 def interval_value(value: Any) -> str | int:
     """dense, incremental, every-N, or a whole number of steps N ≥ 1."""
     return parse_interval(value)
@@ -91,9 +102,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("seconds", "train", positive_float, "training-time budget per sampler, in seconds"),
     Setting("lr", "train", positive_float, "Adam learning rate"),
     Setting("lr_schedule", "train", str, "learning-rate schedule over the budget", tuple(LR_SCHEDULE_RULES)),
+    Setting("grad_clip", "train", non_negative_float, "clip the gradient's L2 norm to this before each Adam step (0: off)"),
     Setting("eval_every", "train", positive_int, "evaluate on the full signal every this many steps"),
     Setting("seed", "train", whole_number, "initial weights and the samplers' random draws"),
     Setting("precision", "train", str, "fp32, or bf16 autocast of the forward passes", ("fp32", "bf16")),
+    Setting("teacher_precision", "train", str, "fp32, or bf16 autocast of the teacher's scoring pass only",
+            ("fp32", "bf16")),
     Setting("compile", "train", str, "torch.compile mode for the model",
             ("off", "default", "reduce-overhead", "max-autotune-no-cudagraphs")),
     # samplers (shared options; each sampler takes those it has)

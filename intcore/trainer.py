@@ -37,6 +37,8 @@ class TrainConfig:
     """"constant", "cosine" (decay to lr_min_factor·lr over the budget) or "late-cosine" (the full lr for the
     first half, then that decay): intcore.lr_schedules"""
     lr_min_factor: float = 0.1
+    grad_clip: float = 0.0
+    """clip the gradient's global L2 norm to at most this before every Adam step (0: no clipping)"""
     eval_every: int = 10
     """evaluate on the full signal every this many steps (and at the end); not counted as training time"""
     recon_every: int = 0
@@ -58,6 +60,9 @@ class TrainConfig:
     """"fp32", or "bf16": autocast the teacher's and learner's forward passes to bfloat16 (weights, Adam,
     losses and the evaluation stay fp32). Opt-in only where the benchmark shows PSNR parity: lower
     precision cost 0.7 dB with TF32 on a 5×256 SIREN in our GPU reference run"""
+    teacher_precision: str = "fp32"
+    """"fp32", or "bf16": run only the teacher's scoring pass (the errors a sampler ranks) under bf16
+    autocast; the learner's step stays in `precision`. A ranking needs less precision than a gradient"""
     compile: str = "off"
     """"off" (eager), or a torch.compile mode for the model: "default", "max-autotune-no-cudagraphs", or
     "reduce-overhead" (CUDA graphs: one graph per distinct k, so INT schedules re-record at stage changes)"""
@@ -71,12 +76,16 @@ class TrainConfig:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
         if self.lr_schedule not in LR_SCHEDULE_RULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_RULES)}, got {self.lr_schedule!r}")
+        if not self.grad_clip >= 0:
+            raise ValueError(f"grad_clip must be ≥ 0 (0: no clipping), got {self.grad_clip}")
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be at least 1, got {self.eval_every}")
         if self.chunk < 1 or (self.micro_batch is not None and self.micro_batch < 1):
             raise ValueError(f"chunk and micro_batch must be positive, got {self.chunk} and {self.micro_batch}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.teacher_precision not in PRECISIONS:
+            raise ValueError(f"teacher_precision must be one of {', '.join(PRECISIONS)}, got {self.teacher_precision!r}")
         if self.compile not in COMPILE_MODES:
             raise ValueError(f"compile must be one of {', '.join(COMPILE_MODES)}, got {self.compile!r}")
 
@@ -144,8 +153,8 @@ class Trainer:
         self.pause_event = pause_event or threading.Event()
         self.clock_source = clock
         """what the training clock reads (time.perf_counter; tests inject a fake clock)"""
-        if self.config.precision == "bf16" and self.device.type not in ("cuda", "cpu"):
-            raise ValueError(f"precision bf16 needs a cuda or cpu device, not {self.device.type}")
+        if "bf16" in (self.config.precision, self.config.teacher_precision) and self.device.type not in ("cuda", "cpu"):
+            raise ValueError(f"bf16 needs a cuda or cpu device, not {self.device.type}")
         self.model: torch.nn.Module | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self._net: Any = None  # self.model, or its torch.compile wrapper (config.compile)
@@ -197,16 +206,19 @@ class Trainer:
             out[start:start + chunk] = self.model(coords[start:start + chunk])
         return out
 
-    def _autocast(self) -> torch.autocast:
-        """bf16 autocast around the forward passes when config.precision == "bf16" (a no-op for fp32)."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
+    def _autocast(self, precision: str | None = None) -> torch.autocast:
+        """bf16 autocast around a forward pass when `precision` (default config.precision) is "bf16"
+        (a no-op for fp32)."""
+        precision = precision or self.config.precision
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     @torch.no_grad()
     def _errors(self, coords: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """Teacher's pass: |f(x_i) − f*(x_i)| for all N, chunked; the caller's top-k over the
         concatenated errors is global across chunks: (N,)."""
         chunk = self.config.chunk
-        with self._autocast():
+        teacher = "bf16" if "bf16" in (self.config.precision, self.config.teacher_precision) else "fp32"
+        with self._autocast(teacher):
             if coords.shape[0] <= chunk:
                 return self.modality.error(self._net(coords).float(), values)
             errors = torch.empty(coords.shape[0], device=coords.device)  # (N,), filled chunk by chunk
@@ -220,18 +232,23 @@ class Trainer:
         """Learner's forward + backward of the mean loss over the k training coordinates (all N when
         `selected` is None), in micro-batches of at most config.micro_batch. Gradients accumulate in
         .grad; returns the loss as a 0-d tensor on the device (no host sync). With `weights` (k,) (set by
-        the sampler in its SelectionContext) the loss is mean_j(weights_j · loss_j)."""
+        the sampler in its SelectionContext) the loss is mean_j(weights_j · loss_j). A sampler that
+        `observes` is handed the k points' errors from these same predictions (Sampler.observe)."""
         k = coords.shape[0] if selected is None else selected.shape[0]
         mb = self.config.micro_batch or (1 << 15 if self.device.type == "cpu" else 1 << 18)
+        observes = self.sampler.observes
         if k <= mb:  # one pass: (k, d) -> (k, c)
             x, y = (coords, values) if selected is None else (coords[selected], values[selected])
             with self._autocast():
                 pred = self._net(x)
             loss = self._loss(pred.float(), y, weights)
             loss.backward()
+            if observes:
+                self.sampler.observe(selected, self.modality.error(pred.detach().float(), y))
             return loss.detach()
         # mean over k = Σ_j (k_j / k) · (mean over micro-batch j): the same gradient as one pass.
         total = torch.zeros((), device=coords.device)
+        observed = torch.empty(k, device=coords.device) if observes else None  # (k,) errors, filled per part
         for start in range(0, k, mb):
             part = slice(start, min(start + mb, k))
             if selected is None:
@@ -244,7 +261,18 @@ class Trainer:
             loss = self._loss(pred.float(), y, None if weights is None else weights[part]) * (x.shape[0] / k)
             loss.backward()
             total += loss.detach()
+            if observed is not None:
+                observed[part] = self.modality.error(pred.detach().float(), y)
+        if observed is not None:
+            self.sampler.observe(selected, observed)
         return total
+
+    def _clip(self) -> None:
+        """Scale the gradients so their global L2 norm is at most config.grad_clip (on the device: the
+        norm is never read on the host)."""
+        if self.config.grad_clip > 0:
+            assert self.model is not None
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip, foreach=True)
 
     def _loss(self, pred: torch.Tensor, values: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         return self.modality.loss(pred, values) if weights is None else weighted_loss(self.modality.loss, pred, values, weights)
@@ -268,6 +296,7 @@ class Trainer:
         optimizer_state = copy.deepcopy(optimizer.state_dict())
         ctx = self._context(0, 0.0, coords, values, generator)
         self._learn(coords, values, self.sampler.select(ctx), ctx.weights)
+        self._clip()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         self.model.load_state_dict(weights)
@@ -359,6 +388,7 @@ class Trainer:
             ratio = 1.0 if selected is None else selected.shape[0] / n
             optimizer.zero_grad(set_to_none=True)
             loss = self._learn(coords, values, selected, ctx.weights)
+            self._clip()
             optimizer.step()
             step += 1
             if progress() >= 1.0:

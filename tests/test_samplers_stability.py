@@ -31,7 +31,7 @@ def test_the_compare_table_warns_about_a_run_that_fell(capsys):
     from intcore.cli.commands import print_table
 
     results = {"full": run([20.0, 30.0, 31.0]), "random": run([20.0, 41.7, 15.4])}
-    print_table(results, 30.0, {}, "psnr", "dB")
+    print_table(results, 30.0, {}, {}, "psnr", "dB")
     out = capsys.readouterr().out
     assert "warning: random ended 26.30 dB below its best" in out
     assert "warning: full" not in out

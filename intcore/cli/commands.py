@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ..modalities import get_modality
-from ..runs import RunResult, default_target, race, time_savings, write_curves_csv, write_json
+from ..runs import RunResult, default_target, race, write_curves_csv, write_json
 from ..signals import Signal, check_file
 from ..spec import RunSpec
 from ..teach import psnr_for_epsilon
+from ..verdict import judge
 from .options import UsageError, describe_defaults, add_settings, add_signal_options, positive_float, spec_from_args
 from .progress import Progress
 
@@ -38,7 +39,7 @@ def _add_stop_options(p: argparse.ArgumentParser) -> None:
     stop = p.add_mutually_exclusive_group()
     stop.add_argument("--target", type=float,
                       help="quality target in the signal's metric (dB, or IoU for shapes): each sampler stops there "
-                           "and is timed to it; default: train the whole budget, time to the best both int and full reached")
+                           "and is timed to it; default: train the whole budget, time to full batch's final quality")
     stop.add_argument("--epsilon", type=positive_float,
                       help="Algorithm 1's stop rule: stop once ‖f(x) − f*(x)‖₂ over all N coordinates (and channels) "
                            "is below this; the same as a PSNR target of 10·log10(range²·N·c / ε²) (not for shapes)")
@@ -131,7 +132,7 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     for name, result in results.items():
         modality.save(result.final.reconstruction, signal, out / f"reconstruction-{name}")
     target = spec.target if spec.target is not None else default_target(results)
-    savings = time_savings(results, target)
+    verdict = judge(results, target)
     write_curves_csv(results.values(), out / "curves.csv")
     summary = {
         **_signal_info(spec, signal),
@@ -139,27 +140,37 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
         "runs": {n: r.summary(target) for n, r in results.items()},
         "metric": modality.metric,
         "target": round(target, 4),
-        "time_saving_vs_full": savings,
+        "time_saving_vs_full": verdict.saving_vs_full,
+        "time_saving_vs_random": verdict.saving_vs_random,
+        "verdict": verdict.to_dict(),
         "spec": spec.to_dict(),
         "outputs": str(out),
     }
     write_json(summary, out / "summary.json")
-    print_table(results, target, savings, modality.metric, modality.metric_unit)
+    print_table(results, target, verdict.saving_vs_full, verdict.saving_vs_random, modality.metric, modality.metric_unit)
+    print(verdict.line())
     print(f"wrote {out}/curves.csv, summary.json and one reconstruction per sampler")
     return summary
 
 
-def print_table(results: dict[str, RunResult], target: float, savings: dict[str, Any], metric: str, unit: str) -> None:
+def print_table(results: dict[str, RunResult], target: float, vs_full: dict[str, Any], vs_random: dict[str, Any],
+                metric: str, unit: str) -> None:
     digits = 4 if metric == "iou" else 2
-    head = f"{'sampler':<18}{'steps':>7}{'train s':>10}{metric:>9}{'best':>9}{'s to target':>13}{'saving':>9}"
+    head = (f"{'sampler':<18}{'steps':>7}{'train s':>10}{metric:>9}{'best':>9}{'s to target':>13}"
+            f"{'vs full':>9}{'vs random':>11}")
     print(head)
     print("-" * len(head))
+
+    def pct(x: float | None) -> str:
+        return "" if x is None else f"{x:+.0%}"
+
     for name, r in results.items():
         t = r.seconds_to(target)
-        s = savings.get(name)
         print(f"{name:<18}{r.final.step:>7}{r.final.train_seconds:>10.2f}{r.final.quality:>9.{digits}f}"
-              f"{r.best_quality:>9.{digits}f}{'—' if t is None else f'{t:.2f}':>13}{'' if s is None else f'{s:+.0%}':>9}")
-    print(f"target: {target:.{digits}f} {unit} (time saving = 1 − time to target / full batch's time to target)")
+              f"{r.best_quality:>9.{digits}f}{'—' if t is None else f'{t:.2f}':>13}"
+              f"{pct(vs_full.get(name)):>9}{pct(vs_random.get(name)):>11}")
+    print(f"target: {target:.{digits}f} {unit} (vs full / vs random: time saving = 1 − time to target / that "
+          f"baseline's time to target)")
     for name, r in results.items():
         if r.fell_from_best:
             print(f"warning: {name} ended {r.drop_from_best:.{digits}f} {unit or metric} below its best "

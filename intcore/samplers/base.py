@@ -5,6 +5,10 @@ Every sampler has one method, `select`, that returns the indices to train on (a 
 the signal's device) or None for "all N". Selection never leaves the device: k is computed from
 Python floats and top-k / randperm run where the data lives, so no step waits on the host.
 
+A sampler that keeps a picture of the error between steps sets `observes = True`; the trainer then
+calls its `observe(indices, errors)` after every learner step with the per-point errors that the
+learner's own forward pass computed (the contract is in `Sampler.observe`).
+
 Every sampler also keeps its constructor arguments as a config record: `sampler.config` is a plain,
 JSON-serialisable dict with every default filled in, and `make_sampler(name, **sampler.config)` builds
 an identical sampler. Subclasses store each constructor argument under an attribute of the same name.
@@ -120,6 +124,7 @@ class Sampler(ABC):
 
     name: ClassVar[str]
     uses_errors: ClassVar[bool] = False  # whether select() calls the teacher's score()
+    observes: ClassVar[bool] = False  # whether the trainer hands it the learner's errors (observe)
     modalities: ClassVar[tuple[str, ...] | None] = None  # the modalities it applies to; None: every one
 
     def reset(self) -> None:
@@ -132,6 +137,19 @@ class Sampler(ABC):
     @abstractmethod
     def select(self, ctx: SelectionContext) -> torch.Tensor | None:
         """Indices (k,) to train on at step ctx.step, or None for all N."""
+
+    def observe(self, indices: torch.Tensor | None, errors: torch.Tensor) -> None:
+        """What the learner saw in the step just taken (called only when `observes` is True).
+
+        After every training step (the warm-up step too, before `reset`), the trainer passes the
+        coordinates it trained on, `indices` (k,) int64 (None: all N, in order), and their errors
+        `errors` (k,) float32, |f(x_i) − f*(x_i)| as `Modality.error` defines it, computed from the
+        learner's forward pass of that step: at the weights *before* the step's update, so one step old.
+        Both tensors live on the signal's device and are detached; the trainer never reads them on the
+        host, and an implementation must not either (no `.item()`, `.cpu()`, `bool(tensor)`), so that a
+        GPU step never waits. They are fresh tensors: keep them or index into them freely. The call
+        costs the trainer one elementwise error over the k predictions it already has, no forward pass.
+        """
 
     def describe(self) -> str:
         return self.name

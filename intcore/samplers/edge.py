@@ -78,7 +78,7 @@ class EdgeSampler(Sampler):
         if anchors.shape[0] >= k:
             return anchors[:k]
         keys = torch.rand(ctx.n, generator=ctx.generator, device=ctx.device)
-        keys[anchors] = -1.0
+        keys.index_fill_(0, anchors, -1.0)  # not keys[anchors] = -1.0: a host scalar copied to the device syncs
         rest = torch.topk(keys, k - anchors.shape[0], sorted=False).indices
         return torch.cat([anchors, rest])
 

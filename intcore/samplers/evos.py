@@ -91,7 +91,7 @@ class EvosSampler(Sampler):
         if k_sel == k:
             return self._fittest
         keys = torch.rand(ctx.n, generator=ctx.generator, device=ctx.device)
-        keys[self._fittest] = -1.0
+        keys.index_fill_(0, self._fittest, -1.0)  # not keys[...] = -1.0: a host scalar copied to the device syncs
         mutants = torch.topk(keys, k - k_sel, sorted=False).indices
         return torch.cat([self._fittest, mutants])
 

@@ -132,7 +132,7 @@ def top_plus_uniform(errors: torch.Tensor, k: int, k_top: int, ctx: SelectionCon
         return top
     # Uniform draw among the others: random keys, the top ones pushed below every other key.
     keys = torch.rand(ctx.n, generator=ctx.generator, device=ctx.device)
-    keys[top] = -1.0
+    keys.index_fill_(0, top, -1.0)  # not keys[top] = -1.0: that copies a host scalar to the device (a sync)
     rest = torch.topk(keys, k - k_top, sorted=False).indices
     return torch.cat([top, rest])
 

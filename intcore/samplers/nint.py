@@ -111,13 +111,12 @@ class NintSampler(Sampler):
         k_top = max(0, min(k - k_ntk, math.floor((1.0 - self._share - self.random_share) * k)))
         errors = ctx.score()
         if ntk is not None:
-            errors = errors.clone()
-            errors[ntk] = -math.inf
+            errors = errors.clone().index_fill_(0, ntk, -math.inf)
         top = torch.topk(errors, k_top, sorted=False).indices
         keys = torch.rand(ctx.n, generator=ctx.generator, device=ctx.device)
-        keys[top] = -1.0
+        keys.index_fill_(0, top, -1.0)  # index_fill_, not keys[top] = -1.0: no host scalar copied (a sync)
         if ntk is not None:
-            keys[ntk] = -1.0
+            keys.index_fill_(0, ntk, -1.0)
         rest = torch.topk(keys, k - k_ntk - k_top, sorted=False).indices
         parts = [top, rest] if ntk is None else [ntk, top, rest]
         return torch.cat(parts)
