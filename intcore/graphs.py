@@ -2,7 +2,7 @@
 Python, and on a GPU the launches, not the arithmetic, set its time.
 
 `GraphedLearner` records the learner's whole step for one subset size k (gather the k selected
-coordinates, forward, loss, backward, the Adam update) once as a CUDA graph, and from then on replays
+coordinates, forward, loss, backward, gradient clipping, the Adam update) once as a CUDA graph, and from then on replays
 it: one launch instead of a hundred or more. The selection stays outside the graph, in the sampler's
 eager code (randperm, top-k): the graph reads the chosen indices from a static buffer that each step
 fills. `GraphedScore` does the same for the teacher's no-grad pass over all N coordinates.
@@ -185,13 +185,15 @@ class GraphedLearner:
                  coords: torch.Tensor, values: torch.Tensor,
                  loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                  error: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
-                 autocast: Callable[[], ContextManager[None]], max_graphs: int = MAX_GRAPHS,
-                 strict: bool = False) -> None:
+                 autocast: Callable[[], ContextManager[None]], clip: Callable[[], None] | None = None,
+                 max_graphs: int = MAX_GRAPHS, strict: bool = False) -> None:
         """`net` maps (k, d) coordinates to (k, c) predictions; `loss(pred, values)` is the mean loss;
         `error(pred, values)` the per-point errors a sampler observes (None: none is computed);
-        `autocast()` opens the forward pass's precision context with its weight cache off; `strict`:
-        a failed recording is an error rather than a warning and eager steps."""
+        `autocast()` opens the forward pass's precision context with its weight cache off; `clip()`
+        rescales the gradients before the update (device work only); `strict`: a failed recording is
+        an error rather than a warning and eager steps."""
         self.strict = strict
+        self.clip = clip
         self.net, self.optimizer = net, optimizer
         self.coords, self.values = coords, values
         self.loss_fn, self.error_fn, self.autocast = loss, error, autocast
@@ -261,6 +263,8 @@ class GraphedLearner:
             loss = self.loss_fn(pred, y)
             loss.backward()
             errors = None if self.error_fn is None else self.error_fn(pred.detach(), y)
+            if self.clip is not None:
+                self.clip()
             self.optimizer.step()
         recorded = _Recorded(graph, indices, loss.detach(), errors)
         self._recorder.keep(key, recorded)

@@ -19,6 +19,7 @@ import torch
 
 from .defaults import defaults_for
 from .device import resolve_device
+from .graphs import GRAPH_MODES
 from .lr_schedules import LR_SCHEDULE_RULES
 from .modalities import get_modality, load_options, load_signal, modality_for_path
 from .models import ModelConfig
@@ -110,6 +111,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             ("fp32", "bf16")),
     Setting("compile", "train", str, "torch.compile mode for the model",
             ("off", "default", "reduce-overhead", "max-autotune-no-cudagraphs")),
+    Setting("cuda_graphs", "train", str, "replay the training step as CUDA graphs: auto (on a CUDA GPU), on, off",
+            GRAPH_MODES),
     # samplers (shared options; each sampler takes those it has)
     Setting("ratio", "sampler", positive_float, "fraction of the coordinates a subset sampler trains on per step"),
     Setting("schedule", "sampler", str, "INT's ratio schedule: constant, linear, step, cosine"),
