@@ -397,6 +397,11 @@ def _compare_kwargs(endpoint: dict[str, Any], picture: Path, sizes: Sizes) -> di
     return kwargs
 
 
+def race_id(status: dict[str, Any]) -> str | None:
+    """The race's id in a status ("race"; "job" in earlier versions of the app)."""
+    return status.get("race", status.get("job"))
+
+
 def _race_through_api(client: Any, api_name: str, kwargs: dict[str, Any], stop_after: float | None = None,
                       stop_api: str | None = None) -> dict[str, Any]:
     """Submit one race, follow its stream; the times of its updates and its final status."""
@@ -431,7 +436,7 @@ def _race_through_api(client: Any, api_name: str, kwargs: dict[str, Any], stop_a
         "updates_per_s": round((len(times) - 1) / (times[-1] - times[0]), 2) if len(times) > 2 and times[-1] > times[0] else None,
         "wall_s": round(time.perf_counter() - start, 2),
         "stopped_at_s": None if stopped_at is None else round(stopped_at, 2),
-        "jobs_seen": sorted({s.get("job") for _, s in updates if s.get("job") is not None}),
+        "jobs_seen": sorted({race_id(s) for _, s in updates if race_id(s) is not None}),
         "signals_seen": sorted({(s.get("signal") or {}).get("name") for _, s in updates if s.get("signal")}),
         "running_between": [running[0], running[-1]] if running else None,
         "final": final,
@@ -478,7 +483,12 @@ def check_app(sizes: Sizes, work: Path) -> dict[str, Any]:
     # 2. In this process (the same build_app + launch as `python -m demo`), so that its GPU memory can be read.
     from gradio_client import Client
 
-    from demo.app import build_app, launch_in_background
+    import importlib
+    import importlib.util
+
+    # demo.ui.app since the app's v3 layout; demo.app before it.
+    app_module = importlib.import_module("demo.ui.app" if importlib.util.find_spec("demo.ui") else "demo.app")
+    build_app, launch_in_background = app_module.build_app, app_module.launch_in_background
 
     os.environ.setdefault("GRADIO_TEMP_DIR", str(work / "gradio"))
     app = build_app(device=sizes.device, max_jobs=2, workdir=work / "sessions")
