@@ -126,7 +126,7 @@ class _Recorder:
         self.seen: set[Key] = set()
         self.prepared: set[Key] = set()
         self.pool: tuple[int, int] | None = None
-        self.stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+        self.stream = capture_stream(device) if device.type == "cuda" else None
         self.replays = 0
         self.disabled: str | None = None
         """why recording stopped for this run (the error of a failed capture); None while it works"""
@@ -332,6 +332,18 @@ def no_cache_autocast(device_type: str, enabled: bool) -> Callable[[], ContextMa
     if not enabled:
         return contextlib.nullcontext
     return lambda: torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False)
+
+
+_CAPTURE_STREAMS: dict[torch.device, torch.cuda.Stream] = {}
+
+
+def capture_stream(device: torch.device) -> torch.cuda.Stream:
+    """The one stream every recording on `device` uses (recordings take turns under CAPTURE_LOCK).
+    One, not one per learner: cuBLAS keeps a workspace per stream it has run on, for the process's life."""
+    with CAPTURE_LOCK:
+        if device not in _CAPTURE_STREAMS:
+            _CAPTURE_STREAMS[device] = torch.cuda.Stream(device)
+        return _CAPTURE_STREAMS[device]
 
 
 def _key(selected: torch.Tensor | None) -> Key:
