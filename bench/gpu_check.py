@@ -665,6 +665,11 @@ def verdicts(results: dict[str, Any], dry: bool) -> list[dict[str, str]]:
                     if best is None or ratio < best[0]:
                         best = (ratio, text)
                     add(f"melody: a 20 % step ≤ 0.4x a full step ({g}, {p})", text, ratio <= 0.4)
+        used = [f"{r['signal']} {r['sampler']} {r.get('precision')}: {r['graphs'].get('replays')}/{r['steps']}"
+                + (f" (off: {r['graphs']['disabled'][:80]})" if r["graphs"].get("disabled") else "")
+                for r in st["rows"] if r.get("cuda_graphs") == "auto" and isinstance(r.get("graphs"), dict)]
+        if used:
+            add("steps replayed as CUDA graphs (graphs auto rows)", "; ".join(used), None)
         floor = st.get("floor", {})
         for g in (("auto", "off") if st.get("graphs_available") else ("off",)):
             for p in ("bf16", "fp32"):
