@@ -50,10 +50,10 @@ def test_refresh_slices_follow_one_random_order_and_cover_every_coordinate():
     assert len(set(seen[:n].tolist())) == n  # one order: no repeats before it wraps around
 
 
-def test_picks_the_top_of_the_table_plus_a_uniform_share_of_the_others():
+def test_top_rule_picks_the_top_of_the_table_plus_a_uniform_share_of_the_others():
     n, ratio, explore = 200, 0.1, 0.3
     errors = torch.rand(n, generator=torch.Generator().manual_seed(3))
-    s = AmortisedIntSampler(ratio=ratio, explore=explore, refresh=0.0)
+    s = AmortisedIntSampler(ratio=ratio, rule="top", explore=explore, refresh=0.0)
     s.select(ctx(0, TableScorer(errors)))  # start: the table is unknown
     s.observe(torch.arange(n), errors)  # the learner saw every coordinate (a full-batch step)
     k = subset_size(ratio, n)
@@ -79,9 +79,9 @@ def test_observe_overwrites_exactly_the_trained_entries_relative_to_the_refresh_
     assert torch.equal(s._table[others], before[others])
 
 
-def test_unknown_coordinates_come_first_so_the_first_steps_sweep_the_signal():
+def test_top_rule_takes_unknown_coordinates_first_so_the_first_steps_sweep_the_signal():
     n = 60
-    s = AmortisedIntSampler(ratio=0.25, explore=0.0, refresh=0.0)  # k = 15: four steps cover N
+    s = AmortisedIntSampler(ratio=0.25, rule="top", explore=0.0, refresh=0.0)  # k = 15: four steps cover N
     scorer = TableScorer(torch.zeros(n))
     g = torch.Generator().manual_seed(1)
     seen: set[int] = set()
@@ -94,12 +94,50 @@ def test_unknown_coordinates_come_first_so_the_first_steps_sweep_the_signal():
 
 
 def test_options_are_checked_and_kept_as_config():
-    assert make_sampler("int-amortised", **AmortisedIntSampler(ratio=0.3, explore=0.5, refresh=0.05).config).config == {
-        "ratio": 0.3, "explore": 0.5, "refresh": 0.05}
+    built = AmortisedIntSampler(ratio=0.3, rule="top", explore=0.5, alpha=2.0, refresh=0.05)
+    assert make_sampler("int-amortised", **built.config).config == {
+        "ratio": 0.3, "rule": "top", "explore": 0.5, "alpha": 2.0, "refresh": 0.05}
+    with pytest.raises(ValueError, match="rule"):
+        make_sampler("int-amortised", rule="largest")
     with pytest.raises(ValueError, match="explore"):
         make_sampler("int-amortised", explore=1.5)
     with pytest.raises(ValueError, match="ratio"):
         make_sampler("int-amortised", ratio=0.0)
+
+
+def test_proportional_rule_draws_by_the_table_and_weights_each_draw_by_one_over_n_p():
+    n, explore = 40, 0.2
+    errors = torch.arange(1, n + 1, dtype=torch.float32)
+    s = AmortisedIntSampler(ratio=0.5, rule="proportional", explore=explore, alpha=1.0, refresh=0.0)
+    c0 = ctx(0, TableScorer(errors))
+    s.select(c0)
+    assert torch.allclose(s.probabilities(), torch.full((n,), 1 / n))  # nothing known yet: uniform
+    s.observe(torch.arange(n), errors)
+    p = s.probabilities()
+    assert torch.allclose(p, (1 - explore) * errors / errors.sum() + explore / n)
+    c1 = ctx(1, TableScorer(errors), seed=5)
+    chosen = s.select(c1)
+    assert chosen.numel() == 20
+    assert torch.allclose(c1.weights, 1.0 / (n * p[chosen]))
+
+
+def test_proportional_rule_is_unbiased_the_weighted_mean_loss_is_full_batchs_on_average():
+    n = 30
+    errors = torch.rand(n, generator=torch.Generator().manual_seed(2)) ** 3 + 0.01
+    losses = errors**2  # a squared-error loss: large where the table says the error is large
+    s = AmortisedIntSampler(ratio=0.2, rule="proportional", explore=0.1, refresh=0.0)
+    s.select(ctx(0, TableScorer(errors)))
+    s.observe(torch.arange(n), errors)
+    g = torch.Generator().manual_seed(4)
+    estimates = []
+    for t in range(4000):
+        c = ctx(t + 1, TableScorer(errors), generator=g)
+        chosen = s.select(c)
+        estimates.append((c.weights * losses[chosen]).mean())
+    assert float(torch.stack(estimates).mean()) == pytest.approx(float(losses.mean()), rel=0.02)
+    # unweighted, the same draws overweight the large errors: the weights are what makes it unbiased
+    drawn = [s.select(ctx(0, TableScorer(errors), generator=g)) for _ in range(500)]
+    assert abs(float(torch.stack([losses[d].mean() for d in drawn]).mean() / losses.mean()) - 1) > 0.5
 
 
 class Recorder(Sampler):

@@ -20,38 +20,54 @@ UNKNOWN = 1e30
 """the table's value for a coordinate whose error has not been measured yet (times a random factor in [1, 2))"""
 
 
+RULES = ("proportional", "top")
+
+
 @SAMPLERS.register("int-amortised")
 class AmortisedIntSampler(Sampler):
-    """INT from an error table: trains on the coordinates whose last known error is largest.
+    """INT from an error table: trains on coordinates drawn by their last known error, with no
+    teacher's pass over all N.
 
     The table e (N,) lives on the signal's device and holds, for every coordinate, its last known error
     |f(x) − f*(x)| divided by the mean error of the refresh slice measured at the same step (errors
     measured at different steps then compare: as the whole signal's error falls, a coordinate keeps
     its rank):
-    - at the start every entry is unknown and ranks above every known error, in a random order, so the
-      first ⌈N/(k − u)⌉ steps sweep the whole signal;
+    - at the start every entry is unknown;
     - before every selection the teacher re-scores a slice of m = ⌈refresh·N⌉ coordinates, the next m of
       a fixed random order of all N (wrapping around), with one no-grad forward over those m only; so no
       entry is older than ⌈N/m⌉ steps (refresh 0: no slice, and the entries are absolute errors);
     - after every step, each trained coordinate's entry becomes the error the learner's own forward
       pass computed for it in that step (`observe`: one step old, no extra pass).
 
-    Each step trains on k = ⌈ratio·N⌉ distinct coordinates: the k − u with the largest table entries
-    (ties broken by torch.topk), plus u = ⌈explore·k⌉ drawn uniformly without replacement from the
-    other N − (k − u) (exploration; they also refresh their own entries).
+    Each step trains on k = ⌈ratio·N⌉ coordinates chosen by `rule`:
+    - "proportional" (default): k draws with replacement, coordinate i with probability
+      p_i = (1 − explore)·e_i^alpha / Σ_j e_j^alpha + explore / N (an unknown entry counts as the mean,
+      e = 1), and each drawn coordinate's loss weighted by 1 / (N·p_i), so the expected weighted loss —
+      and its gradient — is full batch's (Hansen–Hurwitz). A stale table can only make the draw less
+      useful, never the gradient biased; as the errors flatten the draw becomes uniform.
+    - "top": the k − u distinct coordinates with the largest entries (unknown entries first, in random
+      order, so the first ⌈N/(k − u)⌉ steps sweep the signal; ties broken by torch.topk), plus
+      u = ⌈explore·k⌉ drawn uniformly without replacement from the others; equal loss weights.
 
     Cost per step beyond `random` at the same k: a forward over m = refresh·N coordinates (no
-    backward), one top-k over N, one uniform draw over N and a scatter of k + m table entries; no host
-    sync. With the defaults (ratio 0.2, refresh 0.02) the extra forward is 1/30 of random's
-    forward + backward over k.
+    backward) and O(N) work on the table (proportional: a cumulative sum and k binary searches; top:
+    one top-k and one uniform draw), a scatter of k + m entries; no host sync. With the defaults
+    (ratio 0.2, refresh 0.02) the extra forward is 1/30 of random's forward + backward over k.
     """
 
     uses_errors = True
     observes = True
 
-    def __init__(self, ratio: float = 0.2, explore: float = 0.3, refresh: float = 0.02) -> None:
+    def __init__(self, ratio: float = 0.2, rule: str = "proportional", explore: float = 0.1, alpha: float = 1.0,
+                 refresh: float = 0.02) -> None:
         self.ratio = check_ratio(ratio)
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+        self.rule = rule
         self.explore = check_fraction("explore", explore)
+        if not alpha >= 0:
+            raise ValueError(f"alpha must be ≥ 0, got {alpha}")
+        self.alpha = float(alpha)
         self.refresh = check_fraction("refresh", refresh)
         self.reset()
 
@@ -90,8 +106,28 @@ class AmortisedIntSampler(Sampler):
         if self._table is None or self._table.shape[0] != ctx.n:
             self._start(ctx)
         self._refresh(ctx)
-        assert self._table is not None
         k = subset_size(self.ratio, ctx.n)
+        return self._proportional(ctx, k) if self.rule == "proportional" else self._top(ctx, k)
+
+    def probabilities(self) -> torch.Tensor:
+        """The proportional rule's draw probabilities p (N,) for the current table (sum 1)."""
+        assert self._table is not None
+        known = torch.where(self._table >= UNKNOWN, torch.ones_like(self._table), self._table)
+        q = known.clamp_min(0) ** self.alpha
+        q = q / q.sum().clamp_min(torch.finfo(q.dtype).tiny)
+        return (1.0 - self.explore) * q + self.explore / q.shape[0]
+
+    def _proportional(self, ctx: SelectionContext, k: int) -> torch.Tensor:
+        p = self.probabilities()
+        wide = torch.float32 if p.device.type == "mps" else torch.float64  # exact enough cumulative sums
+        cdf = torch.cumsum(p.to(wide), 0)
+        draws = torch.rand(k, generator=ctx.generator, device=ctx.device, dtype=wide) * cdf[-1]
+        chosen = torch.searchsorted(cdf, draws, right=True).clamp_(max=ctx.n - 1)  # inverse CDF, no sync
+        ctx.weights = 1.0 / (ctx.n * p[chosen])
+        return chosen
+
+    def _top(self, ctx: SelectionContext, k: int) -> torch.Tensor:
+        assert self._table is not None
         u = min(k, math.ceil(self.explore * k))
         top = torch.topk(self._table, k - u, sorted=False).indices
         if u == 0:
@@ -109,7 +145,8 @@ class AmortisedIntSampler(Sampler):
         if indices is None:
             self._table.copy_(relative)
         else:
-            self._table[indices] = relative
+            self._table[indices] = relative  # a coordinate drawn twice gets one of its equal errors
 
     def describe(self) -> str:
-        return f"INT amortised {self.ratio:.0%} ({self.explore:.0%} explore, {self.refresh:.0%} refresh)"
+        how = "∝ error" if self.rule == "proportional" else "top"
+        return f"INT amortised {self.ratio:.0%} ({how}, {self.explore:.0%} explore, {self.refresh:.0%} refresh)"
