@@ -9,7 +9,8 @@ fills. `GraphedScore` does the same for the teacher's no-grad pass over all N co
 
 The rules a graph needs, and how they are met here:
 - fixed shapes and addresses: one graph per distinct k (full batch is its own key), all of one
-  learner's graphs in one memory pool; the indices are copied into the graph's own buffer;
+  learner's graphs in one memory pool; the indices (and a weighting sampler's loss weights) are
+  copied into the graph's own buffers;
 - the optimiser's state and learning rate on the device: Adam with `capturable=True` and the learning
   rate as a tensor (`make_optimizer`), whose value a schedule changes in place (`set_lr`), never
   a Python float that a graph would freeze at capture;
@@ -50,8 +51,9 @@ MAX_GRAPHS = 16
 """distinct subset sizes recorded per learner; later new sizes run eagerly (an INT schedule of 10
 stages needs 10; a linear schedule changes k every step and records none)"""
 
-Key = int | None
-"""a graph's key: the subset size k, or None for the full batch"""
+Key = tuple[int | None, bool] | None
+"""a learner graph's key: (the subset size k, or None for the full batch; whether the loss is weighted);
+None for the teacher's pass"""
 
 
 def graphs_wanted(mode: str, device: torch.device, compile_mode: str = "off") -> bool:
@@ -110,6 +112,8 @@ class _Recorded:
     graph: torch.cuda.CUDAGraph
     indices: torch.Tensor | None
     """(k,) int64 static buffer the graph gathers from (None: full batch)"""
+    weights: torch.Tensor | None
+    """(k,) static buffer of the per-point loss weights (None: equal weights)"""
     loss: torch.Tensor
     """0-d, written by each replay"""
     errors: torch.Tensor | None
@@ -183,11 +187,12 @@ class GraphedLearner:
 
     def __init__(self, net: Callable[[torch.Tensor], torch.Tensor], optimizer: torch.optim.Optimizer,
                  coords: torch.Tensor, values: torch.Tensor,
-                 loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor],
                  error: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
                  autocast: Callable[[], ContextManager[None]], clip: Callable[[], None] | None = None,
                  max_graphs: int = MAX_GRAPHS, strict: bool = False) -> None:
-        """`net` maps (k, d) coordinates to (k, c) predictions; `loss(pred, values)` is the mean loss;
+        """`net` maps (k, d) coordinates to (k, c) predictions; `loss(pred, values, weights)` is the
+        mean loss, weighted per point when `weights` (k,) is given (SelectionContext.weights);
         `error(pred, values)` the per-point errors a sampler observes (None: none is computed);
         `autocast()` opens the forward pass's precision context with its weight cache off; `clip()`
         rescales the gradients before the update (device work only); `strict`: a failed recording is
@@ -214,40 +219,45 @@ class GraphedLearner:
         """Why graphs were turned off in this run (a failed recording), or None."""
         return self._recorder.disabled
 
-    def prepare(self, selected: torch.Tensor | None) -> None:
+    def prepare(self, selected: torch.Tensor | None, weights: torch.Tensor | None = None) -> None:
         """Record the step for this selection's k now (off the clock, after the warm-up)."""
-        key = _key(selected)
+        key = _key(selected, weights)
         self._recorder.prepared.add(key)
         if self._recorder.wants(key):
-            self._try_record(key, selected)
+            self._try_record(key, selected, weights)
 
-    def step(self, selected: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+    def step(self, selected: torch.Tensor | None,
+             weights: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None] | None:
         """One training step by replay, or None (run it eagerly). The returned tensors belong to the
         graph and are overwritten by its next replay: copy what must outlive the step."""
-        key = _key(selected)
+        key = _key(selected, weights)
         recorded = self._recorder.graphs.get(key)
         if recorded is None:
             if not self._recorder.wants(key):
                 return None
-            recorded = self._try_record(key, selected)
+            recorded = self._try_record(key, selected, weights)
             if recorded is None:
                 return None
         if recorded.indices is not None:
             recorded.indices.copy_(selected)
+        if recorded.weights is not None:
+            recorded.weights.copy_(weights)
         recorded.graph.replay()
         self._recorder.replays += 1
         return recorded.loss, recorded.errors
 
-    def _try_record(self, key: Key, selected: torch.Tensor | None) -> _Recorded | None:
+    def _try_record(self, key: Key, selected: torch.Tensor | None,
+                    weights: torch.Tensor | None) -> _Recorded | None:
         try:
-            return self._record(key, selected)
+            return self._record(key, selected, weights)
         except Exception as exc:  # noqa: BLE001 (any refusal of the capture: the run goes on eagerly)
             self.optimizer.zero_grad(set_to_none=True)  # drop gradients the failed recording allocated
-            self._recorder.failed(exc, self.strict, f"the learner's step (k = {key})")
+            self._recorder.failed(exc, self.strict, f"the learner's step (k = {key[0] if key else None})")
             return None
 
-    def _record(self, key: Key, selected: torch.Tensor | None) -> _Recorded:
+    def _record(self, key: Key, selected: torch.Tensor | None, weights: torch.Tensor | None) -> _Recorded:
         indices = None if selected is None else selected.clone()  # the graph's own index buffer
+        weight_buffer = None if weights is None else weights.detach().clone()
         # No .grad at the start of the recording: the recorded backward then writes the gradients
         # (into the graph's buffers) instead of adding to whatever a replay finds there.
         self.optimizer.zero_grad(set_to_none=True)
@@ -260,13 +270,13 @@ class GraphedLearner:
             with self.autocast():
                 pred = self.net(x)
             pred = pred.float()
-            loss = self.loss_fn(pred, y)
+            loss = self.loss_fn(pred, y, weight_buffer)
             loss.backward()
             errors = None if self.error_fn is None else self.error_fn(pred.detach(), y)
             if self.clip is not None:
                 self.clip()
             self.optimizer.step()
-        recorded = _Recorded(graph, indices, loss.detach(), errors)
+        recorded = _Recorded(graph, indices, weight_buffer, loss.detach(), errors)
         self._recorder.keep(key, recorded)
         return recorded
 
@@ -311,7 +321,7 @@ class GraphedScore:
         except Exception as exc:  # noqa: BLE001 (as in GraphedLearner)
             self._recorder.failed(exc, self.strict, "the teacher's pass")
             return False
-        self._recorder.keep(None, _Recorded(graph, None, self._out, None))
+        self._recorder.keep(None, _Recorded(graph, None, None, self._out, None))
         return True
 
     @property
@@ -346,5 +356,5 @@ def capture_stream(device: torch.device) -> torch.cuda.Stream:
         return _CAPTURE_STREAMS[device]
 
 
-def _key(selected: torch.Tensor | None) -> Key:
-    return None if selected is None else int(selected.shape[0])
+def _key(selected: torch.Tensor | None, weights: torch.Tensor | None) -> Key:
+    return (None if selected is None else int(selected.shape[0]), weights is not None)

@@ -338,8 +338,8 @@ class Trainer:
             # Record step 0's graphs now, off the clock (the eager step above did the lazy set-up).
             if self._scorer is not None:
                 self._scorer.prepare()
-            if self._learner is not None and ctx.weights is None and self._single_pass(selected, coords):
-                self._learner.prepare(selected)
+            if self._learner is not None and self._single_pass(selected, coords):
+                self._learner.prepare(selected, ctx.weights)
         else:
             optimizer.load_state_dict(optimizer_state)
         self.sampler.reset()
@@ -358,7 +358,7 @@ class Trainer:
         assert self.optimizer is not None
         autocast = no_cache_autocast(self.device.type, self.config.precision == "bf16")
         strict = self.config.cuda_graphs == "on"
-        self._learner = GraphedLearner(self._net, self.optimizer, coords, values, self.modality.loss,
+        self._learner = GraphedLearner(self._net, self.optimizer, coords, values, self._loss,
                                        self.modality.error if self.sampler.observes else None, autocast,
                                        clip=self._clip if self.config.grad_clip > 0 else None, strict=strict)
         if self.sampler.uses_errors:
@@ -463,8 +463,8 @@ class Trainer:
             ratio = 1.0 if selected is None else selected.shape[0] / n
             optimizer.zero_grad(set_to_none=True)
             replayed = None
-            if self._learner is not None and ctx.weights is None and self._single_pass(selected, coords):
-                replayed = self._learner.step(selected)  # None: this k runs eagerly
+            if self._learner is not None and self._single_pass(selected, coords):
+                replayed = self._learner.step(selected, ctx.weights)  # None: this k runs eagerly
             if replayed is None:
                 loss = self._learn(coords, values, selected, ctx.weights)
                 self._clip()

@@ -195,9 +195,12 @@ def test_a_graph_per_subset_size() -> None:
 
 
 @cuda
-def test_weighted_sampler_runs_eagerly() -> None:
-    trainer, snaps = run("soft", "on", steps=12)
-    assert trainer.graph_stats["replays"] == 0 and np.isfinite(snaps[-1].quality)
+@pytest.mark.parametrize("sampler", ["soft", "int-amortised"])
+def test_weighted_losses_replay_with_their_weights(sampler: str) -> None:
+    """Samplers that weight each point's loss (SelectionContext.weights): the weights travel too."""
+    graphed = run(sampler, "on", steps=20)
+    assert_same_run(graphed, run(sampler, "off", steps=20))
+    assert graphed[0].graph_stats["replays"] == 20
 
 
 @cuda
