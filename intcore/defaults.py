@@ -25,6 +25,16 @@ from .models import ModelConfig
 # - shapes stay constant: no shape run fell.
 LR_SCHEDULES: dict[str, str] = {"audio": "cosine", "image": "late-cosine"}
 
+OPTIMISER: dict[str, dict[str, Any]] = {}
+"""Per modality, the optimiser settings (by their intcore.spec.SETTINGS names) every sampler of a run
+shares: in the CLI, the benchmark, the app and lecture mode's steps alike."""
+
+
+RACE_COLUMNS: tuple[str, ...] = ("int", "full", "random", "int-pool")
+"""The samplers a default race compares, each with its own default options (its own ratio): the paper's
+INT, the two baselines, and the INT-family teacher that measured best at equal training time on signals
+the presets do not include (docs/teachers.md). `compare` without --samplers and the app's columns."""
+
 
 @dataclass(frozen=True)
 class Defaults:
@@ -38,6 +48,8 @@ class Defaults:
     """options for the modality's loader on this device (images max_side, audio max_seconds, shapes grid)"""
     lr_schedule: str = "constant"
     """a key of intcore.lr_schedules.LR_SCHEDULE_RULES (LR_SCHEDULES per modality)"""
+    optimiser: dict[str, Any] = field(default_factory=dict)
+    """TrainConfig fields of the modality's optimiser (OPTIMISER), e.g. grad_clip_factor"""
 
 
 DEVICE_KINDS: dict[str, dict[str, Any]] = {
@@ -63,6 +75,7 @@ def defaults_for(modality: str, device: torch.device) -> Defaults:
         eval_every=d["eval_every"],
         load_options=load,
         lr_schedule=LR_SCHEDULES.get(modality, "constant"),
+        optimiser=dict(OPTIMISER.get(modality, {})),
     )
 
 
@@ -70,6 +83,6 @@ def default_settings(modality: str, device: torch.device) -> dict[str, Any]:
     """`defaults_for(modality, device)` by the names of intcore.spec.SETTINGS: the model, the training and
     the modality loader's options (a loader option of None means "full size")."""
     d = defaults_for(modality, device)
-    return {"steps": d.steps, "lr": d.lr, "lr_schedule": d.lr_schedule, "eval_every": d.eval_every,
+    return {"steps": d.steps, "lr": d.lr, "lr_schedule": d.lr_schedule, **d.optimiser, "eval_every": d.eval_every,
             "width": d.model.width, "hidden_layers": d.model.hidden_layers, "first_w0": d.model.first_w0,
             "w0": d.model.w0, **d.load_options}

@@ -73,17 +73,17 @@ def graphs_wanted(mode: str, device: torch.device, compile_mode: str = "off") ->
     return compile_mode != "reduce-overhead"
 
 
-def make_optimizer(params: list[torch.nn.Parameter], lr: float, device: torch.device,
-                   graphs: bool) -> torch.optim.Adam:
+def make_optimizer(params: list[torch.nn.Parameter], lr: float, device: torch.device, graphs: bool,
+                   betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
     """Adam as the trainer uses it: fused on CUDA and the CPU (one kernel for all parameters). With
     `graphs`, also capturable with the learning rate as a device tensor, so a recorded step replays
     with the current rate; eager steps then use the same optimiser (same numbers with or without a
     graph)."""
     fused = device.type in ("cuda", "cpu")
     if not graphs:
-        return torch.optim.Adam(params, lr=lr, fused=fused)
-    return torch.optim.Adam(params, lr=torch.tensor(lr, dtype=torch.float32, device=device), fused=fused,
-                            capturable=True)
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
+    return torch.optim.Adam(params, lr=torch.tensor(lr, dtype=torch.float32, device=device), betas=betas,
+                            fused=fused, capturable=True)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

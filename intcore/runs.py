@@ -105,6 +105,20 @@ def time_to_target(points: Iterable[tuple[float, float]], target: float) -> floa
     return None
 
 
+def quality_at(points: Iterable[tuple[float, float]], seconds: float) -> float | None:
+    """Quality of a (seconds, quality) curve at `seconds`, interpolated linearly between the evaluations
+    around it (the last quality once the run has ended before it); None before the first evaluation."""
+    prev: tuple[float, float] | None = None
+    for t, q in points:
+        if t >= seconds:
+            if prev is None:
+                return q if t == seconds else None
+            t0, q0 = prev
+            return q0 + (q - q0) * (seconds - t0) / (t - t0) if t > t0 else q
+        prev = (t, q)
+    return prev[1] if prev else None
+
+
 def default_target(results: dict[str, RunResult]) -> float:
     """Full batch's final quality when full batch was raced (the quality every time saving is read at:
     docs/measuring.md), else the lowest best quality among the runs (one that every run reached).

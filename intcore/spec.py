@@ -72,6 +72,17 @@ def positive_float(value: Any) -> float:
     return number
 
 
+def open_unit_interval(value: Any) -> float:
+    """A number strictly between 0 and 1."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number in (0, 1), got {value!r}") from None
+    if not 0 < number < 1:
+        raise ValueError(f"must be a number in (0, 1), got {value}")
+    return number
+
+
 def non_negative_float(value: Any) -> float:
     """A finite number ≥ 0."""
     try:
@@ -103,7 +114,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("seconds", "train", positive_float, "training-time budget per sampler, in seconds"),
     Setting("lr", "train", positive_float, "Adam learning rate"),
     Setting("lr_schedule", "train", str, "learning-rate schedule over the budget", tuple(LR_SCHEDULE_RULES)),
+    Setting("beta2", "train", open_unit_interval, "Adam's second-moment decay β2"),
     Setting("grad_clip", "train", non_negative_float, "clip the gradient's L2 norm to this before each Adam step (0: off)"),
+    Setting("grad_clip_factor", "train", non_negative_float,
+            "clip the gradient's L2 norm to this multiple of its running mean (0: off)"),
     Setting("eval_every", "train", positive_int, "evaluate on the full signal every this many steps"),
     Setting("seed", "train", whole_number, "initial weights and the samplers' random draws"),
     Setting("precision", "train", str, "fp32, or bf16 autocast of the forward passes", ("fp32", "bf16")),
@@ -269,7 +283,8 @@ def make_spec(
         signal=SignalSpec(path=None if path is None else str(Path(path).expanduser().resolve()), modality=name,
                           options=dict(d.load_options)),
         model=d.model,
-        train=TrainConfig(steps=steps, lr=d.lr, lr_schedule=d.lr_schedule, eval_every=d.eval_every, device=str(dev)),
+        train=TrainConfig(steps=steps, lr=d.lr, lr_schedule=d.lr_schedule, eval_every=d.eval_every, device=str(dev),
+                          **d.optimiser),
         samplers=[],
     )
     return apply_settings(spec, {**settings, "samplers": list(samplers), "target": target})

@@ -39,8 +39,14 @@ class TrainConfig:
     """"constant", "cosine" (decay to lr_min_factor·lr over the budget) or "late-cosine" (the full lr for the
     first half, then that decay): intcore.lr_schedules"""
     lr_min_factor: float = 0.1
+    beta2: float = 0.999
+    """Adam's second-moment decay β2 (lower: the step size follows a change in the gradients' scale sooner)"""
     grad_clip: float = 0.0
     """clip the gradient's global L2 norm to at most this before every Adam step (0: no clipping)"""
+    grad_clip_factor: float = 0.0
+    """clip the gradient's global L2 norm to at most this multiple of its running mean (an exponential
+    average over ~100 steps of the norms after clipping), so a sudden growth of the gradient, the start of
+    Adam's feedback loop near convergence, is cut at any signal's scale (0: off)"""
     eval_every: int = 10
     """evaluate on the full signal every this many steps (and at the end); not counted as training time"""
     recon_every: int = 0
@@ -83,8 +89,12 @@ class TrainConfig:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
         if self.lr_schedule not in LR_SCHEDULE_RULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_RULES)}, got {self.lr_schedule!r}")
+        if not 0.0 < self.beta2 < 1.0:
+            raise ValueError(f"beta2 must be in (0, 1), got {self.beta2}")
         if not self.grad_clip >= 0:
             raise ValueError(f"grad_clip must be ≥ 0 (0: no clipping), got {self.grad_clip}")
+        if not self.grad_clip_factor >= 0:
+            raise ValueError(f"grad_clip_factor must be ≥ 0 (0: off), got {self.grad_clip_factor}")
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be at least 1, got {self.eval_every}")
         if self.chunk < 1 or (self.micro_batch is not None and self.micro_batch < 1):
@@ -100,6 +110,8 @@ class TrainConfig:
 
 
 PRECISIONS = ("fp32", "bf16")
+GRAD_NORM_DECAY = 0.99
+"""the running mean of the gradient norm that grad_clip_factor scales: an exponential average, ~100 steps"""
 COMPILE_MODES = ("off", "default", "reduce-overhead", "max-autotune-no-cudagraphs")
 
 
@@ -171,6 +183,7 @@ class Trainer:
         self._graph_stats: dict[str, Any] = {"graphs": 0, "replays": 0, "score_replays": 0, "disabled": None}
         self.model: torch.nn.Module | None = None
         self.optimizer: torch.optim.Optimizer | None = None
+        self._grad_norm_mean = torch.zeros((), device=self.device)  # grad_clip_factor's running mean
         self._net: Any = None  # self.model, or its torch.compile wrapper (config.compile)
         self._step_permits = threading.Semaphore(0)  # steps granted while paused (request_steps)
         self.waiting = threading.Event()
@@ -296,12 +309,27 @@ class Trainer:
             self.sampler.observe(selected, observed)
         return total
 
+    def _clips(self) -> bool:
+        """Whether a step rescales its gradients (grad_clip or grad_clip_factor)."""
+        return self.config.grad_clip > 0 or self.config.grad_clip_factor > 0
+
     def _clip(self) -> None:
-        """Scale the gradients so their global L2 norm is at most config.grad_clip (on the device: the
-        norm is never read on the host)."""
-        if self.config.grad_clip > 0:
-            assert self.model is not None
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip, foreach=True)
+        """Scale the gradients so their global L2 norm is at most config.grad_clip and at most
+        config.grad_clip_factor × its running mean; all on the device (no norm is read on the host)."""
+        cfg = self.config
+        if cfg.grad_clip <= 0 and cfg.grad_clip_factor <= 0:
+            return
+        assert self.model is not None
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip, foreach=True)
+        if cfg.grad_clip_factor > 0:
+            mean = self._grad_norm_mean  # 0-d; 0 until the first step
+            norm = torch.nn.utils.get_total_norm(grads, foreach=True)
+            limit = torch.where(mean > 0, cfg.grad_clip_factor * mean, norm)
+            torch._foreach_mul_(grads, (limit / (norm + 1e-12)).clamp(max=1.0))
+            kept = torch.minimum(norm, limit)
+            mean.copy_(torch.where(mean > 0, GRAD_NORM_DECAY * mean + (1 - GRAD_NORM_DECAY) * kept, kept))
 
     def _loss(self, pred: torch.Tensor, values: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         return self.modality.loss(pred, values) if weights is None else weighted_loss(self.modality.loss, pred, values, weights)
@@ -331,6 +359,7 @@ class Trainer:
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         self.model.load_state_dict(weights)  # copies into the same tensors
+        self._grad_norm_mean.zero_()
         if optimizer_state is None:
             # Graphs read and write the optimiser's own state tensors: zero them in place (the state
             # before the first step) rather than replace them.
@@ -360,7 +389,7 @@ class Trainer:
         strict = self.config.cuda_graphs == "on"
         self._learner = GraphedLearner(self._net, self.optimizer, coords, values, self._loss,
                                        self.modality.error if self.sampler.observes else None, autocast,
-                                       clip=self._clip if self.config.grad_clip > 0 else None, strict=strict)
+                                       clip=self._clip if self._clips() else None, strict=strict)
         if self.sampler.uses_errors:
             self._scorer = GraphedScore(lambda: self._errors(coords, values), self.device, strict=strict)
 
@@ -389,7 +418,8 @@ class Trainer:
         self._net = model if cfg.compile == "off" else torch.compile(model, mode=cfg.compile, dynamic=True)
         graphs = cfg.compile == "reduce-overhead" and dev.type == "cuda"
         # Fused Adam: one kernel for all parameters (CUDA), 3× less optimiser time on the CPU preset.
-        self.optimizer = optimizer = make_optimizer(list(model.parameters()), cfg.lr, dev, self.graphs)
+        self.optimizer = optimizer = make_optimizer(list(model.parameters()), cfg.lr, dev, self.graphs,
+                                                    betas=(0.9, cfg.beta2))
         self._graph_stats = {"graphs": 0, "replays": 0, "score_replays": 0, "disabled": None}
         if self.graphs:
             self._make_graphs(coords, values)

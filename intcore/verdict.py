@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .runs import RunResult, time_savings
+from .runs import RunResult, quality_at, time_savings
 
 TIE: dict[str, float] = {"psnr": 0.1, "iou": 0.001}
 """quality differences at or below this are ties (0.1 dB of PSNR; 0.1 % IoU)"""
@@ -102,22 +102,6 @@ class Verdict:
         }
 
 
-def quality_at(result: RunResult, seconds: float) -> float | None:
-    """The run's quality at `seconds` of its training time: its curve linearly interpolated between the
-    evaluations around that time; None before its first evaluation."""
-    prev = None
-    for snap in result.curve:
-        if snap.train_seconds >= seconds:
-            if prev is None:
-                return snap.quality if snap.train_seconds == seconds else None
-            if snap.train_seconds == prev.train_seconds:
-                return snap.quality
-            w = (seconds - prev.train_seconds) / (snap.train_seconds - prev.train_seconds)
-            return prev.quality + w * (snap.quality - prev.quality)
-        prev = snap
-    return None if prev is None else prev.quality
-
-
 def judge(results: dict[str, RunResult], target: float | None = None) -> Verdict:
     """The verdict on a race (finished or still running) from every run's curve so far."""
     runs = {m: r for m, r in results.items() if r.curve}
@@ -125,7 +109,7 @@ def judge(results: dict[str, RunResult], target: float | None = None) -> Verdict
         raise ValueError("no run has an evaluation yet")
     metric = next(iter(runs.values())).final.metric
     equal = min(r.final.train_seconds for r in runs.values())
-    at_equal = {m: quality_at(r, equal) for m, r in runs.items()}
+    at_equal = {m: quality_at([(s.train_seconds, s.quality) for s in r.curve], equal) for m, r in runs.items()}
     known = {m: q for m, q in at_equal.items() if q is not None and not math.isnan(q)}
     leaders: list[str] = []
     if known:

@@ -124,9 +124,10 @@ def test_make_optimizer_eager_is_fused_with_a_float_rate() -> None:
 
 def run(sampler: str, graphs: str, steps: int = 30, precision: str = "fp32", schedule: str = "constant",
         signal: Signal | None = None, model: ModelConfig = SMALL, grad_clip: float = 0.0,
-        **options) -> tuple[Trainer, list]:
+        grad_clip_factor: float = 0.0, **options) -> tuple[Trainer, list]:
     config = TrainConfig(steps=steps, eval_every=10, lr=1e-3, lr_schedule=schedule, device="cuda",
-                         precision=precision, cuda_graphs=graphs, grad_clip=grad_clip)
+                         precision=precision, cuda_graphs=graphs, grad_clip=grad_clip,
+                         grad_clip_factor=grad_clip_factor)
     trainer = Trainer(signal or image_signal(), make_sampler(sampler, **options), model=model, config=config)
     return trainer, list(trainer.run())
 
@@ -161,6 +162,8 @@ def test_graphed_run_follows_the_lr_schedule_and_bf16() -> None:
     assert_same_run(clipped, run("random", "off", grad_clip=0.05))
     unclipped = run("random", "on")
     assert not torch.allclose(next(clipped[0].model.parameters()), next(unclipped[0].model.parameters()))
+    # the clip at a multiple of the running mean norm keeps its mean in a tensor the graph updates
+    assert_same_run(run("random", "on", grad_clip_factor=1.5), run("random", "off", grad_clip_factor=1.5))
 
 
 @cuda

@@ -60,7 +60,7 @@ def test_no_sampler_step_reads_the_host(name, monkeypatch):
     signal = load_signal(PRESET, max_side=24)
     sampler = make_sampler(name)
     trainer = Trainer(signal, sampler, model=ModelConfig(width=16, hidden_layers=2),
-                      config=TrainConfig(steps=12, eval_every=100, device="cpu", grad_clip=0.5))
+                      config=TrainConfig(steps=12, eval_every=100, device="cpu", grad_clip=0.5, grad_clip_factor=2.0))
     watch = HostReadWatch()
     monkeypatch.setattr(sampler, "select", watched(sampler.select, watch))
     monkeypatch.setattr(sampler, "observe", watched(sampler.observe, watch))

@@ -1,7 +1,10 @@
-"""A run whose quality ends well below its own best is flagged (1 dB of PSNR, 1 % IoU)."""
+"""Stable training: a run whose quality ends well below its own best is flagged (1 dB of PSNR, 1 % IoU), and
+the gradient clipping that keeps curves from falling off cliffs."""
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from intcore.runs import RunResult
 from intcore.trainer import Snapshot
@@ -50,3 +53,41 @@ def test_audio_and_image_defaults_decay_the_learning_rate(tmp_path):
     assert make_spec(wav, device="cpu").train.lr_schedule == "cosine"
     assert make_spec(wav, device="cpu", lr_schedule="constant").train.lr_schedule == "constant"  # still a choice
     assert make_spec(Path(__file__).resolve().parents[1] / "assets" / "images" / "kodim23.png", device="cpu").train.lr_schedule == "late-cosine"
+
+
+def _trainer_with_grads(grad_clip: float = 0.0, grad_clip_factor: float = 0.0):
+    import torch
+    from intcore.modalities import load_signal
+    from intcore.models import ModelConfig
+    from intcore.samplers import make_sampler
+    from intcore.trainer import TrainConfig, Trainer
+
+    from helpers import PRESET
+
+    t = Trainer(load_signal(PRESET, max_side=8), make_sampler("random"), model=ModelConfig(width=4, hidden_layers=1),
+                config=TrainConfig(steps=1, device="cpu", grad_clip=grad_clip, grad_clip_factor=grad_clip_factor))
+    t.model = torch.nn.Linear(3, 1, bias=False)
+
+    def clip_with_norm(norm: float) -> float:
+        t.model.weight.grad = torch.tensor([[norm, 0.0, 0.0]])
+        t._clip()
+        return float(t.model.weight.grad.norm())
+
+    return t, clip_with_norm
+
+
+def test_relative_clipping_cuts_a_sudden_growth_of_the_gradient_at_any_scale():
+    for scale in (1e-3, 1.0, 1e3):  # an audio SIREN's gradients and an image's differ by orders of magnitude
+        t, step = _trainer_with_grads(grad_clip_factor=2.0)
+        assert step(scale) == pytest.approx(scale)  # the first norm starts the running mean
+        for _ in range(50):
+            assert step(scale) == pytest.approx(scale)  # steady gradients are never touched
+        assert step(100 * scale) == pytest.approx(2 * scale, rel=1e-3)  # a 100× spike is cut to 2× the mean
+        assert float(t._grad_norm_mean) == pytest.approx(scale, rel=0.02)  # and barely moves the mean
+
+
+def test_absolute_clipping_and_no_clipping():
+    _, step = _trainer_with_grads(grad_clip=0.5)
+    assert step(3.0) == pytest.approx(0.5) and step(0.1) == pytest.approx(0.1)
+    _, step = _trainer_with_grads()
+    assert step(1e6) == pytest.approx(1e6)

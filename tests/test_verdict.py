@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from intcore.runs import default_target
-from intcore.verdict import judge, quality_at
+from intcore.verdict import judge
 
 from helpers import run_result
 
@@ -69,13 +69,6 @@ def test_nobody_at_the_target_is_said_plainly():
     v = judge(race_of(a=[(10.0, 30.0)], b=[(10.0, 31.0)]), 50.0)
     assert v.first_to_target == []
     assert "nobody reached the target" in v.headline()
-
-
-def test_quality_at_is_none_before_the_first_evaluation():
-    r = run_result("a", [(2.0, 20.0), (4.0, 30.0)])
-    assert quality_at(r, 1.0) is None
-    assert quality_at(r, 3.0) == pytest.approx(25.0)
-    assert quality_at(r, 9.0) == 30.0
 
 
 def test_default_target_is_full_batch_final_quality():

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 import torch
 
-from ..runs import RunResult, race, time_savings
+from ..runs import RunResult, quality_at, race, time_savings
+from ..verdict import judge
 from ..samplers import SAMPLERS, Sampler, SelectionContext
 from ..signals import Signal
 from ..spec import RunSpec
@@ -74,20 +75,6 @@ def load_job_signal(job: Job, spec: RunSpec) -> Signal:
     if job.mosaic is not None:
         return load_mosaic(job.mosaic["files"], job.mosaic["megapixels"])
     return spec.load_signal()
-
-
-def quality_at(curve: list[tuple[float, float]], seconds: float) -> float | None:
-    """Quality at `seconds` of training, interpolated linearly between the evaluations around it (the
-    last quality once the run has ended before it); None before the first evaluation."""
-    prev: tuple[float, float] | None = None
-    for t, q in curve:
-        if t >= seconds:
-            if prev is None:
-                return q if t == seconds else None
-            t0, q0 = prev
-            return q0 + (q - q0) * (seconds - t0) / (t - t0) if t > t0 else q
-        prev = (t, q)
-    return prev[1] if prev else None
 
 
 def _guard(name: str, sampler: Sampler) -> Sampler:
@@ -148,6 +135,8 @@ def summarise_race(results: dict[str, RunResult], target_given: float | None) ->
         curve = curves[n]
         runs[n] = {
             "sampler": r.description, "steps": r.final.step, "train_seconds": round(r.final.train_seconds, 4),
+            "ms_per_step": _round(1000 * r.final.train_seconds / r.final.step) if r.final.step else None,
+            "largest_dip": _round(r.largest_dip), "fell_from_best": r.fell_from_best,
             "quality": _round(r.final.quality), "best_quality": _round(r.best_quality),
             "seconds_to_target": _round(r.seconds_to(target)), "saving": savings.get(n),
             "saving_vs_random": vs_random.get(n) if n != "random" else None,
@@ -155,7 +144,7 @@ def summarise_race(results: dict[str, RunResult], target_given: float | None) ->
             "curve": [[round(t, 4), _round(q)] for t, q in curve],
         }
     return {"target": _round(target), "random_target": _round(random_target), "equal_time_seconds": round(equal_time, 4),
-            "runs": runs}
+            "runs": runs, "verdict": judge(results, target).to_dict()}
 
 
 def run_job(job_data: dict[str, Any], threads: int | None = None,

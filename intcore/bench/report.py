@@ -1,5 +1,5 @@
 """The benchmark's outputs: table.md (the paper's table, then savings against random and quality at
-equal time), results.json (every job with its run spec, and the per-row summary), results.csv (one
+equal time, then every sampler × signal over its seeds with the verdict's counts), results.json (every job with its run spec, and the per-row summary), results.csv (one
 line per job and sampler), curves.csv and curves.svg. CSV and JSON go through intcore.runs' writers.
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 
 from ..runs import write_csv, write_json
 from ..svg import line_panels
+from .stats import confidence_interval, finite, mean_std
 
 RESULT_COLUMNS = ["row", "signal", "seed", "sampler", "status", "steps", "train_seconds", "quality", "best_quality",
                   "seconds_to_target", "saving", "saving_vs_random", "quality_at_equal_time", "note"]
@@ -126,6 +127,55 @@ def markdown_table(report: dict[str, Any]) -> str:
     return "\n".join(lines + notes) + "\n"
 
 
+def _mean_ci(xs: list[float | None], fmt: str) -> str:
+    """mean ± the half-width of the 95 % Student-t interval (± std of one value: —), over the finite values."""
+    vals = finite(xs)
+    if not vals:
+        return "—"
+    m, _ = mean_std(vals)
+    ci = confidence_interval(vals)
+    return f"{m:{fmt}}" + (f" ± {(ci[1] - ci[0]) / 2:{fmt}}" if ci else "")
+
+
+def per_signal_table(report: dict[str, Any]) -> str:
+    """Every sampler × signal over its seeds: final quality, time to full batch's final quality (and
+    that time over random's and over full's, per seed), ms per step, and how often the verdict named
+    it the leader at equal time / first to the target (a tie counts for each runner in it)."""
+    names = report["samplers"]
+    lines = ["", "Per signal (mean ± 95 % interval over seeds; time: training seconds to full batch's final quality; "
+             "/random and /full: that time over random's and full's on the same seed, — where either never got "
+             "there; leads: seeds on which the verdict named it the leader at equal time, and first to the target):",
+             "", "| signal | sampler | seeds | final | s to target | /random | /full | ms per step | leads | first |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row, r in report["rows"].items():
+        by_signal: dict[str, list[dict[str, Any]]] = {}
+        for j in r.get("signals", []):
+            by_signal.setdefault(j["signal"], []).append(j)
+        metric = r.get("metric", "psnr")
+        for signal, jobs in by_signal.items():
+            for n in names:
+                runs = [(j["runs"][n], j) for j in jobs if n in j["runs"]]
+                if not runs:
+                    continue
+                scale = 100.0 if metric == "iou" else 1.0
+
+                def ratio(run: dict[str, Any], job: dict[str, Any], base: str) -> float | None:
+                    t, b = run.get("seconds_to_target"), job["runs"].get(base, {}).get("seconds_to_target")
+                    return None if t is None or not b else t / b
+
+                leads = sum(n in j.get("verdict", {}).get("leaders", []) for _, j in runs)
+                first = sum(n in j.get("verdict", {}).get("first_to_target", []) for _, j in runs)
+                lines.append("| " + " | ".join([
+                    f"{Path(signal).name} ({row})", n, str(len(runs)),
+                    _mean_ci([None if x["quality"] is None else scale * x["quality"] for x, _ in runs], ".2f"),
+                    _mean_ci([x["seconds_to_target"] for x, _ in runs], ".2f"),
+                    _mean_ci([ratio(x, j, "random") for x, j in runs], ".2f"),
+                    _mean_ci([ratio(x, j, "full") for x, j in runs], ".2f"),
+                    _mean_ci([x.get("ms_per_step") for x, _ in runs], ".1f"),
+                    f"{leads}/{len(runs)}", f"{first}/{len(runs)}"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def result_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """One line per job and sampler (a failed job: one line with its error; n/a samplers say why)."""
     rows = []
@@ -144,7 +194,7 @@ def result_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def write_reports(report: dict[str, Any], jobs: list[dict[str, Any]], out: Path) -> str:
     """Write every output under `out`; returns the markdown table. `jobs` are the finished job results
     with their curves (results.json keeps the numbers, the curves go to curves.csv and curves.svg)."""
-    table = markdown_table(report)
+    table = markdown_table(report) + per_signal_table(report)
     (out / "table.md").write_text(table)
     write_json(report, out / "results.json")
     write_csv(result_rows(report), out / "results.csv", RESULT_COLUMNS)

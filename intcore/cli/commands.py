@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..defaults import RACE_COLUMNS
 from ..modalities import get_modality
 from ..runs import RunResult, default_target, race, write_curves_csv, write_json
 from ..signals import Signal, check_file
@@ -21,7 +22,8 @@ def register(sub: Any) -> None:
     fit.add_argument("--sampler", default=None, help="sampler name (default int)")
     cmp = _add_run_parser(sub, "compare", "fit one signal with several samplers from the same initial weights",
                           cmd_compare)
-    cmp.add_argument("--samplers", default=None, help="comma-separated sampler names (default int,full,random)")
+    cmp.add_argument("--samplers", default=None,
+                     help=f"comma-separated sampler names (default {','.join(RACE_COLUMNS)}, each at its own ratio)")
 
 
 def _add_run_parser(sub: Any, name: str, help_text: str, handler: Any) -> argparse.ArgumentParser:
@@ -122,7 +124,7 @@ def cmd_fit(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     names = _sampler_names(args.samplers)
     if names is None and args.config is None:
-        names = ["int", "full", "random"]
+        names = list(RACE_COLUMNS)
     spec, signal = _load(args, names)
     out = _out_dir(args, signal)
     modality = get_modality(signal.modality)

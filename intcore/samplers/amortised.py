@@ -14,6 +14,7 @@ import math
 import torch
 
 from .base import SAMPLERS, Sampler, SelectionContext, check_fraction, check_ratio, subset_size
+from .soft import inclusion_probabilities, systematic_sample
 
 
 UNKNOWN = 1e30
@@ -40,17 +41,19 @@ class AmortisedIntSampler(Sampler):
       pass computed for it in that step (`observe`: one step old, no extra pass).
 
     Each step trains on k = ⌈ratio·N⌉ coordinates chosen by `rule`:
-    - "proportional" (default): k draws with replacement, coordinate i with probability
-      p_i = (1 − explore)·e_i^alpha / Σ_j e_j^alpha + explore / N (an unknown entry counts as the mean,
-      e = 1), and each drawn coordinate's loss weighted by 1 / (N·p_i), so the expected weighted loss —
-      and its gradient — is full batch's (Hansen–Hurwitz). A stale table can only make the draw less
-      useful, never the gradient biased; as the errors flatten the draw becomes uniform.
+    - "proportional" (default): k distinct coordinates, coordinate i included with probability
+      π_i = min(1, c·p_i), Σπ = k, where p_i = (1 − explore)·e_i^alpha / Σ_j e_j^alpha + explore / N (an
+      unknown entry counts as the mean, e = 1); drawn by systematic sampling along the fixed random
+      order, and each chosen coordinate's loss weighted by k / (N·π_i), so the expected weighted loss —
+      and its gradient — is full batch's (Horvitz–Thompson, as `soft`). A stale table can only make the
+      draw less useful, never the gradient biased; as the errors flatten the draw becomes uniform.
     - "top": the k − u distinct coordinates with the largest entries (unknown entries first, in random
       order, so the first ⌈N/(k − u)⌉ steps sweep the signal; ties broken by torch.topk), plus
       u = ⌈explore·k⌉ drawn uniformly without replacement from the others; equal loss weights.
 
     Cost per step beyond `random` at the same k: a forward over m = refresh·N coordinates (no
-    backward) and O(N) work on the table (proportional: a cumulative sum and k binary searches; top:
+    backward) and O(N) work on the table (proportional: a few passes for π, a cumulative sum and k
+    binary searches; top:
     one top-k and one uniform draw), a scatter of k + m entries; no host sync. With the defaults
     (ratio 0.2, refresh 0.02) the extra forward is 1/30 of random's forward + backward over k.
     """
@@ -118,12 +121,10 @@ class AmortisedIntSampler(Sampler):
         return (1.0 - self.explore) * q + self.explore / q.shape[0]
 
     def _proportional(self, ctx: SelectionContext, k: int) -> torch.Tensor:
-        p = self.probabilities()
-        wide = torch.float32 if p.device.type == "mps" else torch.float64  # exact enough cumulative sums
-        cdf = torch.cumsum(p.to(wide), 0)
-        draws = torch.rand(k, generator=ctx.generator, device=ctx.device, dtype=wide) * cdf[-1]
-        chosen = torch.searchsorted(cdf, draws, right=True).clamp_(max=ctx.n - 1)  # inverse CDF, no sync
-        ctx.weights = 1.0 / (ctx.n * p[chosen])
+        assert self._order is not None
+        pi = inclusion_probabilities(self.probabilities(), k)  # π_i = min(1, c·p_i), Σπ = k
+        chosen = systematic_sample(pi, k, ctx.generator, order=self._order)
+        ctx.weights = k / (ctx.n * pi[chosen])
         return chosen
 
     def _top(self, ctx: SelectionContext, k: int) -> torch.Tensor:

@@ -20,12 +20,15 @@ def inclusion_probabilities(q: torch.Tensor, k: int) -> torch.Tensor:
     return (c * q).clamp(max=1.0)
 
 
-def systematic_sample(pi: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+def systematic_sample(pi: torch.Tensor, k: int, generator: torch.Generator,
+                      order: torch.Tensor | None = None) -> torch.Tensor:
     """k indices, coordinate i included with probability exactly π_i (Σπ = k, π ≤ 1): systematic
-    sampling (one uniform start u, points u, u+1, …, u+k−1 on the cumulated π) over a random order of
-    the coordinates. Distinct indices, since no interval of length π_i ≤ 1 holds two points."""
+    sampling (one uniform start u, points u, u+1, …, u+k−1 on the cumulated π) along a random order of
+    the coordinates (a fresh one, or `order`, a fixed random permutation a caller keeps). Distinct
+    indices, since no interval of length π_i ≤ 1 holds two points."""
     n = pi.shape[0]
-    order = torch.randperm(n, generator=generator, device=pi.device)
+    if order is None:
+        order = torch.randperm(n, generator=generator, device=pi.device)
     wide = torch.float32 if pi.device.type == "mps" else torch.float64  # exact enough cumulative sums
     edges = torch.cumsum(pi[order].to(wide), 0)
     u = torch.rand(1, generator=generator, device=pi.device, dtype=wide)
