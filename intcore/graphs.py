@@ -74,15 +74,15 @@ def graphs_wanted(mode: str, device: torch.device, compile_mode: str = "off") ->
 
 
 def make_optimizer(params: list[torch.nn.Parameter], lr: float, device: torch.device, graphs: bool,
-                   betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
+                   betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> torch.optim.Adam:
     """Adam as the trainer uses it: fused on CUDA and the CPU (one kernel for all parameters). With
     `graphs`, also capturable with the learning rate as a device tensor, so a recorded step replays
     with the current rate; eager steps then use the same optimiser (same numbers with or without a
     graph)."""
     fused = device.type in ("cuda", "cpu")
     if not graphs:
-        return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
-    return torch.optim.Adam(params, lr=torch.tensor(lr, dtype=torch.float32, device=device), betas=betas,
+        return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, fused=fused)
+    return torch.optim.Adam(params, lr=torch.tensor(lr, dtype=torch.float32, device=device), betas=betas, eps=eps,
                             fused=fused, capturable=True)
 
 

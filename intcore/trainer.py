@@ -39,8 +39,11 @@ class TrainConfig:
     """"constant", "cosine" (decay to lr_min_factor·lr over the budget) or "late-cosine" (the full lr for the
     first half, then that decay): intcore.lr_schedules"""
     lr_min_factor: float = 0.1
-    beta2: float = 0.999
+    adam_beta2: float = 0.999
     """Adam's second-moment decay β2 (lower: the step size follows a change in the gradients' scale sooner)"""
+    adam_eps: float = 1e-8
+    """Adam's ε in θ −= lr·m / (√v + ε): where the gradients are far smaller than ε (near convergence) the
+    steps shrink with them instead of staying lr-sized"""
     grad_clip: float = 0.0
     """clip the gradient's global L2 norm to at most this before every Adam step (0: no clipping)"""
     grad_clip_factor: float = 0.0
@@ -89,8 +92,10 @@ class TrainConfig:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
         if self.lr_schedule not in LR_SCHEDULE_RULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_RULES)}, got {self.lr_schedule!r}")
-        if not 0.0 < self.beta2 < 1.0:
-            raise ValueError(f"beta2 must be in (0, 1), got {self.beta2}")
+        if not 0.0 < self.adam_beta2 < 1.0:
+            raise ValueError(f"adam_beta2 must be in (0, 1), got {self.adam_beta2}")
+        if not self.adam_eps > 0:
+            raise ValueError(f"adam_eps must be positive, got {self.adam_eps}")
         if not self.grad_clip >= 0:
             raise ValueError(f"grad_clip must be ≥ 0 (0: no clipping), got {self.grad_clip}")
         if not self.grad_clip_factor >= 0:
@@ -419,7 +424,7 @@ class Trainer:
         graphs = cfg.compile == "reduce-overhead" and dev.type == "cuda"
         # Fused Adam: one kernel for all parameters (CUDA), 3× less optimiser time on the CPU preset.
         self.optimizer = optimizer = make_optimizer(list(model.parameters()), cfg.lr, dev, self.graphs,
-                                                    betas=(0.9, cfg.beta2))
+                                                    betas=(0.9, cfg.adam_beta2), eps=cfg.adam_eps)
         self._graph_stats = {"graphs": 0, "replays": 0, "score_replays": 0, "disabled": None}
         if self.graphs:
             self._make_graphs(coords, values)
