@@ -20,6 +20,8 @@ error and the others still run; a check is skipped when less than 20 s of the bu
   app      `python -m demo --device cuda` starts (which tabs), then races through the `compare`
            endpoint with gradio_client: first update, updates per second, steps per second per column
            against the CLI's, memory after a stop, two sessions at once
+  teachers the teachers' step costs on kodim05 (fp32; int-amortised's must be ≤ 1.15x random's) and
+           one equal-time race of every default teacher with the CLI (fp32, its verdict line)
   race35   kodim05 (768x512) to 35 dB: the teachers raced for 10 s each with the CLI, bf16
   parity   PSNR of bf16 against fp32 at equal steps (bench/precision_parity.py), and its speed-up
   compile  what torch.compile ("default") gives on the random step: compile time and step time
@@ -66,6 +68,7 @@ CHECKS: dict[str, tuple[int, str]] = {
     "sync": (60, "host syncs per sampler"),
     "steps": (80, "step times, floors"),
     "app": (120, "the app on the GPU"),
+    "teachers": (95, "the teachers at equal time, fp32"),
     "race35": (90, "kodim05 to 35 dB"),
     "parity": (80, "bf16 vs fp32 PSNR"),
     "compile": (75, "torch.compile"),
@@ -88,6 +91,8 @@ class Sizes:
         self.step_runs = {"melody": 20, "kodim05-random": 10, "kodim05-full": 5} if dry else \
             {"melody": 400, "kodim05-random": 300, "kodim05-full": 60}
         self.race_seconds = 2 if dry else 10
+        self.teacher_seconds = 1.5 if dry else 8
+        self.teacher_steps = 10 if dry else 300
         self.race_target = 14.0 if dry else 35.0
         self.parity_steps = {"random": 30, "full": 10} if dry else {"random": 1500, "full": 300}
         self.app_seconds = 1.5 if dry else 3.0
@@ -308,6 +313,41 @@ def check_steps(sizes: Sizes, env: dict[str, Any]) -> dict[str, Any]:
                     "floor_ms": round(1000 * per_point * k / rate, 6)}
     mel_model = model_for(melody, sizes)
     out["melody_full_step_flops"] = 3 * siren_flops_per_point(mel_model, melody.in_features, melody.out_features) * melody.n
+    return out
+
+
+def check_teachers(sizes: Sizes, out_dir: Path, work: Path) -> dict[str, Any]:
+    """Each teacher's step cost on kodim05 at its own default ratio (fp32, graphs auto), and one race of
+    them at equal training time (fp32) with the CLI: its verdict line and per-run steps and quality."""
+    from intcore import SAMPLERS, load_signal
+
+    names = [n for n in ("random", "int-amortised", "int-pool", "int") if n in SAMPLERS.names()]
+    image = load_signal(KODIM05, **sizes.image_options)
+    costs = [time_steps(image, n, sizes, sizes.teacher_steps, cuda_graphs="auto", precision="fp32") for n in names]
+    for row in costs:
+        print(row, flush=True)
+    run_dir = work / "teachers"
+    race = ["full", *[n for n in ("random", "int", "int-pool", "int-amortised") if n in SAMPLERS.names()]]
+    cmd = [sys.executable, "-m", "intcore", "compare", str(KODIM05), "--device", sizes.device, "--samplers",
+           ",".join(race), "--seconds", str(sizes.teacher_seconds), "--eval-every", "25" if not sizes.dry else "5",
+           "--out", str(run_dir), "--quiet"]
+    if sizes.dry:
+        cmd += ["--max-side", "48", "--width", "16", "--hidden-layers", "2"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=CHECKS["teachers"][0] - 5)
+    print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
+    summary_path = run_dir / "summary.json"
+    out: dict[str, Any] = {"costs": costs}
+    if done.returncode != 0 or not summary_path.exists():
+        out["race_error"] = f"intcore compare exited {done.returncode}: {done.stderr[-300:]}"
+        return out
+    summary = json.loads(summary_path.read_text())
+    verdict = next((line for line in done.stdout.splitlines() if line.startswith("verdict: ")), None)
+    out["race"] = {"command": "python " + " ".join(cmd[1:]).replace(str(ROOT) + "/", "").replace(str(work) + "/", ""),
+                   "seconds": sizes.teacher_seconds, "target": summary.get("target"), "verdict": verdict,
+                   "runs": {n: {k: r.get(k) for k in ("steps", "train_seconds", "psnr", "best_psnr", "seconds_to_target",
+                                                     "largest_dip")} for n, r in summary["runs"].items()},
+                   "time_saving_vs_full": summary.get("time_saving_vs_full"),
+                   "time_saving_vs_random": summary.get("time_saving_vs_random")}
     return out
 
 
@@ -682,6 +722,23 @@ def verdicts(results: dict[str, Any], dry: bool) -> list[dict[str, str]]:
     else:
         add("step times", missing("steps") or "did not run", False)
 
+    te = results.get("teachers") or {}
+    if te.get("costs"):
+        by = {r["sampler"]: r["ms_per_step"] for r in te["costs"]}
+        rnd = by.get("random")
+        for name, ms_ in by.items():
+            if name != "random" and rnd:
+                add(f"kodim05 fp32: {name}'s step against random's" + (" (≤ 1.15x)" if name == "int-amortised" else ""),
+                    f"{ms_:.3f} vs {rnd:.3f} ms ({ms_ / rnd:.2f}x)", ms_ / rnd <= 1.15 if name == "int-amortised" else None)
+        race = te.get("race") or {}
+        if race:
+            add(f"kodim05 fp32, {race['seconds']:g} s each: the verdict", (race.get("verdict") or "no verdict line") + " | " +
+                "; ".join(f"{n} {r['steps']} steps {r['psnr']} dB" for n, r in race["runs"].items()), None)
+        else:
+            add("kodim05 fp32 teacher race", te.get("race_error", "did not run")[:300], False)
+    else:
+        add("teachers' step costs", missing("teachers") or "did not run", False)
+
     r35 = results.get("race35") or {}
     if "runs" in r35:
         runs = r35["runs"]
@@ -769,6 +826,8 @@ def run_one(name: str, sizes: Sizes, parts: Path, out_dir: Path) -> None:
             result = check_sync(sizes)
         elif name == "steps":
             result = check_steps(sizes, env)
+        elif name == "teachers":
+            result = check_teachers(sizes, out_dir, work)
         elif name == "race35":
             result = check_race35(sizes, out_dir, work)
         elif name == "parity":
