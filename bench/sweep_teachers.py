@@ -75,7 +75,7 @@ def main() -> None:
     lr = args.lr or d.lr
     lr_schedule = args.lr_schedule or d.lr_schedule
     config = TrainConfig(seconds=args.seconds, lr=lr, lr_schedule=lr_schedule, eval_every=args.eval_every,
-                         device="cpu", seed=args.seed)
+                         device="cpu", seed=args.seed, **d.optimiser)
     load_before = os.getloadavg()
     results = race(signal, samplers, d.model, config, keep_final_reconstruction=False)
     load_after = os.getloadavg()

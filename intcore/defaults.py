@@ -5,6 +5,7 @@ CPU a 128-px image with a 4 × 128 SIREN at lr 5e-4 shows INT ahead of full batc
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ import torch
 
 from .modalities import MODALITIES
 from .models import ModelConfig
+from .trainer import TrainConfig
 
 
 # Learning-rate schedule per modality (every device; intcore.lr_schedules), chosen by measurement on
@@ -25,9 +27,21 @@ from .models import ModelConfig
 # - shapes stay constant: no shape run fell.
 LR_SCHEDULES: dict[str, str] = {"audio": "cosine", "image": "late-cosine"}
 
-OPTIMISER: dict[str, dict[str, Any]] = {}
-"""Per modality, the optimiser settings (by their intcore.spec.SETTINGS names) every sampler of a run
-shares: in the CLI, the benchmark, the app and lecture mode's steps alike."""
+# Optimiser settings per modality and device kind, chosen by measurement on signals the presets do not
+# include (docs/teachers.md, "Training that does not fall over"):
+# - images on a CPU clip the gradient norm at 0.1 (about its median there): INT's mid-run cliff on the
+#   image preset (11 dB) became ≤ 2.3 dB and every sampler ended higher at equal steps (int +6 dB, random
+#   +2 dB at 900 steps; full batch +9 dB at 300 steps);
+# - audio clips at twice the running mean of the gradient norm (its scale is far from an image's: a clip
+#   of 0.1 cost random 7.6 dB): over 1,000 steps INT's 14.8-dB dip on a plucked arpeggio became 6.9 dB
+#   and int-pool's 13.4 dB on a spoken sentence 4.6 dB (clipping at the mean itself: 23.7 and 2.0);
+# - a GPU's larger SIREN and lower lr have another gradient scale, so images there clip relative too.
+OPTIMISER: dict[str, dict[str, dict[str, Any]]] = {
+    "image": {"cpu": {"grad_clip": 0.1}, "gpu": {"grad_clip_factor": 1.0}},
+    "audio": {"cpu": {"grad_clip_factor": 2.0}, "gpu": {"grad_clip_factor": 2.0}},
+}
+"""modality -> device kind -> TrainConfig optimiser fields (by their intcore.spec.SETTINGS names) that
+every sampler of a run shares: in the CLI, the benchmark, the app and lecture mode's steps alike"""
 
 
 RACE_COLUMNS: tuple[str, ...] = ("int", "full", "random", "int-pool")
@@ -72,7 +86,7 @@ def defaults_for(modality: str, device: torch.device) -> Defaults:
         eval_every=d["eval_every"],
         load_options=load,
         lr_schedule=LR_SCHEDULES.get(modality, "constant"),
-        optimiser=dict(OPTIMISER.get(modality, {})),
+        optimiser=dict(OPTIMISER.get(modality, {}).get(kind, {})),
     )
 
 
@@ -80,6 +94,10 @@ def default_settings(modality: str, device: torch.device) -> dict[str, Any]:
     """`defaults_for(modality, device)` by the names of intcore.spec.SETTINGS: the model, the training and
     the modality loader's options (a loader option of None means "full size")."""
     d = defaults_for(modality, device)
-    return {"steps": d.steps, "lr": d.lr, "lr_schedule": d.lr_schedule, **d.optimiser, "eval_every": d.eval_every,
+    # Every optimiser setting any modality changes, at TrainConfig's own default where this one does not.
+    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    optimiser = {name: fields[name] for kinds in OPTIMISER.values() for options in kinds.values() for name in options}
+    return {"steps": d.steps, "lr": d.lr, "lr_schedule": d.lr_schedule, **optimiser, **d.optimiser,
+            "eval_every": d.eval_every,
             "width": d.model.width, "hidden_layers": d.model.hidden_layers, "first_w0": d.model.first_w0,
             "w0": d.model.w0, **d.load_options}

@@ -1,7 +1,9 @@
 """Device choice and the clock that measures training time."""
 from __future__ import annotations
 
+import gc
 import os
+import threading
 import time
 from typing import Callable
 
@@ -31,6 +33,22 @@ def cpu_threads() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     busy = round(os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0
     return max(1, min(torch.get_num_threads(), cores - busy))
+
+
+CAPTURE_LOCK = threading.RLock()
+"""held while a CUDA graph is recorded (intcore.graphs) and while the allocator's cache is emptied
+(`release_memory`): torch refuses to empty the cache while any thread is recording a graph"""
+
+
+def release_memory(device: torch.device) -> None:
+    """Give the memory of finished runs back to the GPU: collect them (models and optimisers can sit in
+    reference cycles), wait for queued kernels, then hand the caching allocator's free blocks back.
+    Safe while other threads train, record CUDA graphs included. A no-op off CUDA but the collection."""
+    gc.collect()
+    if device.type == "cuda" and torch.cuda.is_available():
+        with CAPTURE_LOCK, torch.cuda.device(device):
+            torch.cuda.synchronize()
+            torch.cuda.empty_cache()
 
 
 def synchronize(device: torch.device) -> None:

@@ -1,7 +1,16 @@
 """INR architectures, one registry by name. SIREN: Sitzmann et al., "Implicit Neural Representations
-with Periodic Activation Functions", NeurIPS 2020 (initialisation in its Sec. 3.2 and supplement 1.5)."""
+with Periodic Activation Functions", NeurIPS 2020 (initialisation in its Sec. 3.2 and supplement 1.5).
+
+Under bf16 autocast (TrainConfig.precision "bf16") a SIREN runs only its hidden layers' matrix products
+in bf16. Everything whose rounding the sine would magnify stays fp32: the first layer (bf16 cannot tell
+neighbouring coordinates apart: its step near 1.0 is 2^-7, a 768-px image's pixel step 2^-8.6, and the
+first layer multiplies that error by first_w0, 3000 for audio), every sine argument w0·(Wx + b) with its
+bias, and the linear output layer (a bf16 output would cap PSNR near 50 dB). The matrix products, where
+nearly all the arithmetic is, keep the speed-up.
+"""
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -60,11 +69,21 @@ class SineLayer(nn.Module):
                  generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.w0 = w0
+        self.is_first = is_first
         bound = 1.0 / in_features if is_first else math.sqrt(6.0 / in_features) / w0
         self.linear = _linear(in_features, out_features, bound, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sin(self.w0 * self.linear(x))
+        """fp32 out always. Under autocast: the first layer entirely in fp32; a later layer's W x in bf16,
+        then w0·b + w0·(W x) and the sine in fp32 (one kernel adds and promotes, no separate cast)."""
+        device_type = x.device.type
+        if not torch.is_autocast_enabled(device_type):
+            return torch.sin(self.w0 * self.linear(x))
+        if self.is_first:
+            with torch.autocast(device_type, enabled=False):
+                return torch.sin(self.w0 * self.linear(x.float()))
+        wx = nn.functional.linear(x, self.linear.weight)  # bf16 (autocast)
+        return torch.sin(torch.add(self.linear.bias * self.w0, wx, alpha=self.w0))
 
 
 @MODELS.register("siren")
@@ -90,7 +109,21 @@ class Siren(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        return self.net(coords)
+        """(N, in_features) -> (N, out_features), fp32 also under bf16 autocast (the output layer is
+        fp32 there: module docstring)."""
+        *hidden, output = self.net
+        h = coords
+        for layer in hidden:
+            h = layer(h)
+        with full_precision(coords.device.type):
+            return output(h)
+
+
+def full_precision(device_type: str) -> contextlib.AbstractContextManager:
+    """A context that turns autocast off where it is on (a no-op context otherwise)."""
+    if torch.is_autocast_enabled(device_type):
+        return torch.autocast(device_type, enabled=False)
+    return contextlib.nullcontext()
 
 
 def build_model(config: ModelConfig, in_features: int, out_features: int, seed: int) -> nn.Module:

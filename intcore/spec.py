@@ -19,6 +19,7 @@ import torch
 
 from .defaults import defaults_for
 from .device import resolve_device
+from .graphs import GRAPH_MODES
 from .lr_schedules import LR_SCHEDULE_RULES
 from .modalities import get_modality, load_options, load_signal, modality_for_path
 from .models import ModelConfig
@@ -113,7 +114,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("seconds", "train", positive_float, "training-time budget per sampler, in seconds"),
     Setting("lr", "train", positive_float, "Adam learning rate"),
     Setting("lr_schedule", "train", str, "learning-rate schedule over the budget", tuple(LR_SCHEDULE_RULES)),
-    Setting("beta2", "train", open_unit_interval, "Adam's second-moment decay β2"),
+    Setting("adam_beta2", "train", open_unit_interval, "Adam's second-moment decay β2"),
+    Setting("adam_eps", "train", positive_float, "Adam's ε (larger: smaller steps where the gradients are tiny)"),
     Setting("grad_clip", "train", non_negative_float, "clip the gradient's L2 norm to this before each Adam step (0: off)"),
     Setting("grad_clip_factor", "train", non_negative_float,
             "clip the gradient's L2 norm to this multiple of its running mean (0: off)"),
@@ -124,6 +126,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             ("fp32", "bf16")),
     Setting("compile", "train", str, "torch.compile mode for the model",
             ("off", "default", "reduce-overhead", "max-autotune-no-cudagraphs")),
+    Setting("cuda_graphs", "train", str, "replay the training step as CUDA graphs: auto (on a CUDA GPU), on, off",
+            GRAPH_MODES),
     # samplers (shared options; each sampler takes those it has)
     Setting("ratio", "sampler", positive_float, "fraction of the coordinates a subset sampler trains on per step"),
     Setting("schedule", "sampler", str, "INT's ratio schedule: constant, linear, step, cosine"),

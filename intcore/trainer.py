@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 from .device import TrainingClock, resolve_device, synchronize
+from .graphs import (GRAPH_MODES, GraphedLearner, GraphedScore, graphs_wanted, make_optimizer, no_cache_autocast,
+                     reset_optimizer_state, set_lr)
 from .lr_schedules import LR_SCHEDULE_RULES, lr_factor
 from .modalities import Modality, get_modality
 from .models import ModelConfig, build_model
@@ -37,8 +39,11 @@ class TrainConfig:
     """"constant", "cosine" (decay to lr_min_factor·lr over the budget) or "late-cosine" (the full lr for the
     first half, then that decay): intcore.lr_schedules"""
     lr_min_factor: float = 0.1
-    beta2: float = 0.999
+    adam_beta2: float = 0.999
     """Adam's second-moment decay β2 (lower: the step size follows a change in the gradients' scale sooner)"""
+    adam_eps: float = 1e-8
+    """Adam's ε in θ −= lr·m / (√v + ε): where the gradients are far smaller than ε (near convergence) the
+    steps shrink with them instead of staying lr-sized"""
     grad_clip: float = 0.0
     """clip the gradient's global L2 norm to at most this before every Adam step (0: no clipping)"""
     grad_clip_factor: float = 0.0
@@ -72,6 +77,11 @@ class TrainConfig:
     compile: str = "off"
     """"off" (eager), or a torch.compile mode for the model: "default", "max-autotune-no-cudagraphs", or
     "reduce-overhead" (CUDA graphs: one graph per distinct k, so INT schedules re-record at stage changes)"""
+    cuda_graphs: str = "auto"
+    """"auto": on a CUDA device, record the learner's step (one graph per subset size k) and the teacher's
+    pass as CUDA graphs and replay them, the same numbers with one launch instead of a hundred
+    (intcore.graphs; steps that cannot be recorded run eagerly); "on": the same, an error without CUDA;
+    "off": always eager"""
 
     def __post_init__(self) -> None:
         if self.seconds is None and (self.steps is None or self.steps < 1):
@@ -82,8 +92,10 @@ class TrainConfig:
             raise ValueError(f"learning rate must be positive, got {self.lr}")
         if self.lr_schedule not in LR_SCHEDULE_RULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_RULES)}, got {self.lr_schedule!r}")
-        if not 0.0 < self.beta2 < 1.0:
-            raise ValueError(f"beta2 must be in (0, 1), got {self.beta2}")
+        if not 0.0 < self.adam_beta2 < 1.0:
+            raise ValueError(f"adam_beta2 must be in (0, 1), got {self.adam_beta2}")
+        if not self.adam_eps > 0:
+            raise ValueError(f"adam_eps must be positive, got {self.adam_eps}")
         if not self.grad_clip >= 0:
             raise ValueError(f"grad_clip must be ≥ 0 (0: no clipping), got {self.grad_clip}")
         if not self.grad_clip_factor >= 0:
@@ -98,6 +110,8 @@ class TrainConfig:
             raise ValueError(f"teacher_precision must be one of {', '.join(PRECISIONS)}, got {self.teacher_precision!r}")
         if self.compile not in COMPILE_MODES:
             raise ValueError(f"compile must be one of {', '.join(COMPILE_MODES)}, got {self.compile!r}")
+        if self.cuda_graphs not in GRAPH_MODES:
+            raise ValueError(f"cuda_graphs must be one of {', '.join(GRAPH_MODES)}, got {self.cuda_graphs!r}")
 
 
 PRECISIONS = ("fp32", "bf16")
@@ -167,6 +181,11 @@ class Trainer:
         """what the training clock reads (time.perf_counter; tests inject a fake clock)"""
         if "bf16" in (self.config.precision, self.config.teacher_precision) and self.device.type not in ("cuda", "cpu"):
             raise ValueError(f"bf16 needs a cuda or cpu device, not {self.device.type}")
+        self.graphs = graphs_wanted(self.config.cuda_graphs, self.device, self.config.compile)
+        """whether this run records and replays CUDA graphs (TrainConfig.cuda_graphs)"""
+        self._learner: GraphedLearner | None = None
+        self._scorer: GraphedScore | None = None
+        self._graph_stats: dict[str, Any] = {"graphs": 0, "replays": 0, "score_replays": 0, "disabled": None}
         self.model: torch.nn.Module | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self._grad_norm_mean = torch.zeros((), device=self.device)  # grad_clip_factor's running mean
@@ -221,9 +240,24 @@ class Trainer:
 
     def _autocast(self, precision: str | None = None) -> torch.autocast:
         """bf16 autocast around a forward pass when `precision` (default config.precision) is "bf16"
-        (a no-op for fp32)."""
+        (a no-op for fp32). With CUDA graphs its weight cache is off in every step, recorded or not: a
+        graph must not read a cast made outside it, and a compiled model must see one autocast state."""
         precision = precision or self.config.precision
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=precision == "bf16",
+                              cache_enabled=not self.graphs)
+
+    @property
+    def graph_stats(self) -> dict[str, Any]:
+        """CUDA graphs of the latest run: subset sizes recorded, learner steps and teacher passes
+        replayed, and why recording was turned off mid-run (None: it was not)."""
+        stats = dict(self._graph_stats)
+        if self._learner is not None:
+            stats.update(graphs=self._learner.graphs, replays=self._learner.replays)
+            stats["disabled"] = self._learner.disabled
+        if self._scorer is not None:
+            stats["score_replays"] = self._scorer.replays
+            stats["disabled"] = stats["disabled"] or self._scorer.disabled
+        return stats
 
     @torch.no_grad()
     def _errors(self, coords: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
@@ -248,7 +282,7 @@ class Trainer:
         the sampler in its SelectionContext) the loss is mean_j(weights_j · loss_j). A sampler that
         `observes` is handed the k points' errors from these same predictions (Sampler.observe)."""
         k = coords.shape[0] if selected is None else selected.shape[0]
-        mb = self.config.micro_batch or (1 << 15 if self.device.type == "cpu" else 1 << 18)
+        mb = self._micro_batch()
         observes = self.sampler.observes
         if k <= mb:  # one pass: (k, d) -> (k, c)
             x, y = (coords, values) if selected is None else (coords[selected], values[selected])
@@ -280,6 +314,10 @@ class Trainer:
             self.sampler.observe(selected, observed)
         return total
 
+    def _clips(self) -> bool:
+        """Whether a step rescales its gradients (grad_clip or grad_clip_factor)."""
+        return self.config.grad_clip > 0 or self.config.grad_clip_factor > 0
+
     def _clip(self) -> None:
         """Scale the gradients so their global L2 norm is at most config.grad_clip and at most
         config.grad_clip_factor × its running mean; all on the device (no norm is read on the host)."""
@@ -304,7 +342,8 @@ class Trainer:
     def _context(self, step: int, progress: float, coords: torch.Tensor, values: torch.Tensor,
                  generator: torch.Generator) -> SelectionContext:
         """What the sampler may look at for step `step` (see SelectionContext)."""
-        return SelectionContext(step=step, progress=progress, n=coords.shape[0], score=lambda: self._errors(coords, values),
+        score = self._scorer.score if self._scorer is not None else lambda: self._errors(coords, values)
+        return SelectionContext(step=step, progress=progress, n=coords.shape[0], score=score,
                                 generator=generator, device=self.device, coords=coords, values=values,
                                 grid_shape=tuple(self.signal.shape), modality=self.signal.modality, model=self.model,
                                 score_at=lambda idx: self._errors(coords[idx], values[idx]))
@@ -317,20 +356,64 @@ class Trainer:
         put back, so the run is the one it would have been. (Later recompiles, at new k, count.)"""
         assert self.model is not None
         weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        optimizer_state = copy.deepcopy(optimizer.state_dict())
+        optimizer_state = None if self.graphs else copy.deepcopy(optimizer.state_dict())
         ctx = self._context(0, 0.0, coords, values, generator)
-        self._learn(coords, values, self.sampler.select(ctx), ctx.weights)
+        selected = self.sampler.select(ctx)
+        self._learn(coords, values, selected, ctx.weights)
         self._clip()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        self.model.load_state_dict(weights)
-        optimizer.load_state_dict(optimizer_state)
+        self.model.load_state_dict(weights)  # copies into the same tensors
         self._grad_norm_mean.zero_()
+        if optimizer_state is None:
+            # Graphs read and write the optimiser's own state tensors: zero them in place (the state
+            # before the first step) rather than replace them.
+            reset_optimizer_state(optimizer)
+            # Record step 0's graphs now, off the clock (the eager step above did the lazy set-up).
+            if self._scorer is not None:
+                self._scorer.prepare()
+            if self._learner is not None and self._single_pass(selected, coords):
+                self._learner.prepare(selected, ctx.weights)
+        else:
+            optimizer.load_state_dict(optimizer_state)
         self.sampler.reset()
         generator.manual_seed(self.config.seed)
         synchronize(self.device)
 
+    def _micro_batch(self) -> int:
+        return self.config.micro_batch or (1 << 15 if self.device.type == "cpu" else 1 << 18)
+
+    def _single_pass(self, selected: torch.Tensor | None, coords: torch.Tensor) -> bool:
+        """Whether the learner's step for this selection is one forward/backward (no micro-batches)."""
+        return (coords.shape[0] if selected is None else selected.shape[0]) <= self._micro_batch()
+
+    def _make_graphs(self, coords: torch.Tensor, values: torch.Tensor) -> None:
+        """The graphed learner (and teacher's pass, for a sampler that scores) of this run."""
+        assert self.optimizer is not None
+        autocast = no_cache_autocast(self.device.type, self.config.precision == "bf16")
+        strict = self.config.cuda_graphs == "on"
+        self._learner = GraphedLearner(self._net, self.optimizer, coords, values, self._loss,
+                                       self.modality.error if self.sampler.observes else None, autocast,
+                                       clip=self._clip if self._clips() else None, strict=strict)
+        if self.sampler.uses_errors:
+            self._scorer = GraphedScore(lambda: self._errors(coords, values), self.device, strict=strict)
+
+    def _close_graphs(self) -> None:
+        self._graph_stats = self.graph_stats
+        for part in (self._learner, self._scorer):
+            if part is not None:
+                part.close()
+        self._learner = self._scorer = None
+
     def run(self) -> Generator[Snapshot, None, None]:
+        """Train to the end of the budget (or a stop), yielding a Snapshot at every evaluation point and
+        a last one with done=True."""
+        try:
+            yield from self._run()
+        finally:
+            self._close_graphs()  # also when the caller stops iterating (a closed generator)
+
+    def _run(self) -> Iterator[Snapshot]:
         cfg, dev, signal = self.config, self.device, self.signal
         coords = signal.coords.to(dev)  # (N, d)
         values = signal.values.to(dev)  # (N, c)
@@ -340,8 +423,11 @@ class Trainer:
         self._net = model if cfg.compile == "off" else torch.compile(model, mode=cfg.compile, dynamic=True)
         graphs = cfg.compile == "reduce-overhead" and dev.type == "cuda"
         # Fused Adam: one kernel for all parameters (CUDA), 3× less optimiser time on the CPU preset.
-        self.optimizer = optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2),
-                                                       fused=dev.type in ("cuda", "cpu"))
+        self.optimizer = optimizer = make_optimizer(list(model.parameters()), cfg.lr, dev, self.graphs,
+                                                    betas=(0.9, cfg.adam_beta2), eps=cfg.adam_eps)
+        self._graph_stats = {"graphs": 0, "replays": 0, "score_replays": 0, "disabled": None}
+        if self.graphs:
+            self._make_graphs(coords, values)
         generator = torch.Generator(device=dev).manual_seed(cfg.seed)
         self.sampler.reset()
         clock = TrainingClock(dev, now=self.clock_source)
@@ -406,16 +492,22 @@ class Trainer:
             ctx = self._context(step, p, coords, values, generator)
             selected = self.sampler.select(ctx)
             if cfg.lr_schedule != "constant":
-                lr = cfg.lr * lr_factor(cfg.lr_schedule, p, cfg.lr_min_factor)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
+                set_lr(optimizer, cfg.lr * lr_factor(cfg.lr_schedule, p, cfg.lr_min_factor))
             # 2. Learner: one Adam step on the mean loss over the k selected coordinates (micro-batched
             #    when k > micro_batch, e.g. full batch on a megapixel signal).
             ratio = 1.0 if selected is None else selected.shape[0] / n
             optimizer.zero_grad(set_to_none=True)
-            loss = self._learn(coords, values, selected, ctx.weights)
-            self._clip()
-            optimizer.step()
+            replayed = None
+            if self._learner is not None and self._single_pass(selected, coords):
+                replayed = self._learner.step(selected, ctx.weights)  # None: this k runs eagerly
+            if replayed is None:
+                loss = self._learn(coords, values, selected, ctx.weights)
+                self._clip()
+                optimizer.step()
+            else:
+                loss, errors = replayed
+                if errors is not None:  # the graph's buffer: the sampler gets a tensor of its own
+                    self.sampler.observe(selected, errors.clone())
             step += 1
             if progress() >= 1.0:
                 break

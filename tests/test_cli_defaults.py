@@ -52,7 +52,7 @@ def test_the_help_states_each_device_default_as_defaults_for_gives_it():
     for m, d in (("audio", audio), ("image", image_cpu), ("shape", shape)):
         assert f"{d.lr_schedule} for {m}" in said or f"{d.lr_schedule} otherwise" in said, (m, said)
     assert f"(default: {show(audio.model.first_w0)} for audio, {show(image_cpu.model.first_w0)} otherwise)" in text
-    for name in ("seed", "precision", "compile"):
+    for name in ("seed", "precision", "compile", "cuda_graphs"):
         assert f"(default: {show(getattr(TrainConfig(), name))})" in text
 
 

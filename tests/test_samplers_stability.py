@@ -55,6 +55,17 @@ def test_audio_and_image_defaults_decay_the_learning_rate(tmp_path):
     assert make_spec(Path(__file__).resolve().parents[1] / "assets" / "images" / "kodim23.png", device="cpu").train.lr_schedule == "late-cosine"
 
 
+def test_each_modality_gets_its_optimiser_defaults_in_every_run_spec(tmp_path):
+    from intcore.spec import make_spec
+
+    root = Path(__file__).resolve().parents[1] / "assets"
+    image = make_spec(root / "images" / "kodim23.png", device="cpu").train
+    audio = make_spec(root / "audio" / "melody.wav", device="cpu").train
+    assert (image.grad_clip, image.grad_clip_factor) == (0.1, 0.0)
+    assert (audio.grad_clip, audio.grad_clip_factor) == (0.0, 2.0)
+    assert make_spec(root / "images" / "kodim23.png", device="cpu", grad_clip=0).train.grad_clip == 0.0  # a choice
+
+
 def _trainer_with_grads(grad_clip: float = 0.0, grad_clip_factor: float = 0.0):
     import torch
     from intcore.modalities import load_signal

@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..defaults import RACE_COLUMNS
+from ..device import cpu_threads
 from ..modalities import get_modality
 from ..outputs import output_path
 from ..runs import RunResult, default_target, race, write_curves_csv, write_json
@@ -72,6 +75,9 @@ def _load(args: argparse.Namespace, samplers: list[str] | None) -> tuple[RunSpec
     if args.path is not None:
         check_file(args.path)  # "no such file" before anything is guessed from the name
     spec = spec_from_args(args, samplers)
+    if spec.train.device == "cpu":
+        # torch's default is one thread per core, which on a busy machine wait on each other (intcore.device).
+        torch.set_num_threads(cpu_threads())
     signal = spec.load_signal()
     _epsilon_target(args, spec, signal)
     for note in signal.metadata.get("notices", []):

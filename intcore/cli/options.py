@@ -87,10 +87,10 @@ def show(value: Any) -> str:
 def describe_defaults() -> dict[str, str]:
     """Setting -> its default in words, derived from intcore.defaults and the dataclasses' own defaults:
     "300 on CPU, 3000 on GPU", "cosine for audio, constant otherwise", "0.2". The settings whose defaults
-    are not per device (seed, precision, compile) come from TrainConfig, the ratio from INT's sampler."""
+    are not per device (seed, precision, compile, cuda_graphs) come from TrainConfig, the ratio from INT's sampler."""
     table = {(m, dev): default_settings(m, device) for m in MODALITIES.names() for dev, device in DEVICES.items()}
     train = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-    words = {name: show(train[name]) for name in ("seed", "precision", "compile")}
+    words = {name: show(train[name]) for name in ("seed", "precision", "compile", "cuda_graphs")}
     words["ratio"] = show(inspect.signature(SAMPLERS["int"]).parameters["ratio"].default)
     for name in SETTINGS:
         per = {key: values[name] for key, values in table.items() if name in values}
