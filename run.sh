@@ -3,7 +3,7 @@
 # then runs the app, the tests or the CLI inside it. Safe to run again and again.
 #   ./run.sh app [--port 7860 ...]     start the web app (python -m demo)
 #   ./run.sh test [pytest args]        run the test suite
-#   ./run.sh lint                      ruff (lint, and the format of demo/) and mypy (intcore/)
+#   ./run.sh lint                      ruff (lint of demo, intcore, tests; the format of demo/), mypy (intcore/)
 #   ./run.sh cli fit|compare|bench ... the command-line tool (python -m intcore)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +34,7 @@ case "$cmd" in
   app)  need requirements.txt;     exec "$VENV/bin/python" -m demo "$@" ;;
   test) need requirements-dev.txt; cd "$HERE"; exec "$VENV/bin/python" -m pytest "$@" ;;
   lint) need requirements-dev.txt; cd "$HERE"
-        "$VENV/bin/ruff" check demo intcore tests bench assets
+        "$VENV/bin/ruff" check demo intcore tests assets
         "$VENV/bin/ruff" format --check demo
         exec "$VENV/bin/mypy" ;;
   cli)  need requirements.txt;     exec "$VENV/bin/python" -m intcore "$@" ;;

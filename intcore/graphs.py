@@ -157,7 +157,7 @@ class _Recorder:
 
         @contextlib.contextmanager
         def recording() -> Iterator[None]:
-            with CAPTURE_LOCK, torch.cuda.graph(graph, pool=self.pool, stream=self.stream,
+            with CAPTURE_LOCK, torch.cuda.graph(graph, pool=self.pool, stream=self.stream,  # type: ignore[arg-type]
                                                 capture_error_mode="thread_local"):
                 yield
 
@@ -238,9 +238,9 @@ class GraphedLearner:
             recorded = self._try_record(key, selected, weights)
             if recorded is None:
                 return None
-        if recorded.indices is not None:
+        if recorded.indices is not None and selected is not None:  # a graph with indices was recorded with them
             recorded.indices.copy_(selected)
-        if recorded.weights is not None:
+        if recorded.weights is not None and weights is not None:
             recorded.weights.copy_(weights)
         recorded.graph.replay()
         self._recorder.replays += 1

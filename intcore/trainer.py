@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, cast
+from typing import Any, Callable, Generator, Iterator, cast
 
 import numpy as np
 import torch

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any
+from typing import Any, Sequence
 
 CONFIDENCE = 0.95
 
 
-def finite(xs: list[float | None]) -> list[float]:
+def finite(xs: Sequence[float | None]) -> list[float]:
     return [x for x in xs if x is not None and math.isfinite(x)]
 
 
-def mean_std(xs: list[float | None]) -> tuple[float | None, float | None]:
+def mean_std(xs: Sequence[float | None]) -> tuple[float | None, float | None]:
     """Mean and sample standard deviation of the finite values (std 0 for one value; None for none)."""
     kept = finite(xs)
     if not kept:
@@ -32,7 +32,7 @@ def t_quantile(p: float, df: int) -> float:
     return float(t.ppf(p, df))
 
 
-def confidence_interval(xs: list[float | None], level: float = CONFIDENCE) -> tuple[float, float] | None:
+def confidence_interval(xs: Sequence[float | None], level: float = CONFIDENCE) -> tuple[float, float] | None:
     """Two-sided Student-t interval for the mean of the finite values; None with fewer than two."""
     kept = finite(xs)
     if len(kept) < 2:
