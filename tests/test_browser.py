@@ -91,14 +91,18 @@ def overlay_src(page, column: int) -> str | None:
 
 
 def assert_in_view(page, selectors: list[str]) -> None:
-    """Each element (every match of each selector) lies wholly inside the viewport, page scrolled to the top."""
+    """Each element (every match of each selector) lies wholly inside the viewport, page scrolled to the top.
+    The boxes are read in one go in the page (the live view replaces its table and pictures as it runs, so
+    an element found first and measured later may be gone by then)."""
     page.evaluate("window.scrollTo(0, 0)")
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     for sel in selectors:
-        boxes = [page.locator(sel).nth(i).bounding_box() for i in range(page.locator(sel).count())]
+        boxes = page.evaluate("""(sel) => Array.from(document.querySelectorAll(sel)).map((e) => {
+            const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; })""", sel)
         assert boxes, f"{sel} is not on the page"
         for box in boxes:
-            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height + 0.5 \
+            assert box["width"] > 0 and box["height"] > 0, f"{sel} is not shown: {box}"
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height + 0.5 \
                 and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, \
                 f"{sel} is not inside the {width}×{height} viewport: {box}"
 

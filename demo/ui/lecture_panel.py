@@ -155,7 +155,7 @@ class LecturePanel:
         ):
             picture.select(self._on_picture(name), [self.where], kernel_outputs, **private)
         self.where.release(self.move_cut, [self.where], [*step_outputs[1:4], *kernel_outputs[:3]], **private)
-        # the poster endpoint names the working size by its setting: /poster(max_side=...)
+        # the poster endpoint takes the working size as `size` (the tab's own setting: max_side, ...)
         self.poster.click(
             self.make_poster_figure,
             None,
