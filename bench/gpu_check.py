@@ -335,7 +335,7 @@ def check_teachers(sizes: Sizes, out_dir: Path, work: Path) -> dict[str, Any]:
         cmd += ["--max-side", "48", "--width", "16", "--hidden-layers", "2"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=CHECKS["teachers"][0] - 5)
     print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
-    summary_path = run_dir / "summary.json"
+    summary_path = next(iter(sorted(run_dir.glob("*summary.json"))), run_dir / "summary.json")  # <signal>-summary.json
     out: dict[str, Any] = {"costs": costs}
     if done.returncode != 0 or not summary_path.exists():
         out["race_error"] = f"intcore compare exited {done.returncode}: {done.stderr[-300:]}"
@@ -364,7 +364,7 @@ def check_race35(sizes: Sizes, out_dir: Path, work: Path) -> dict[str, Any]:
         cmd += ["--max-side", "48", "--width", "16", "--hidden-layers", "2"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=CHECKS["race35"][0] - 5)
     print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
-    summary_path = run_dir / "summary.json"
+    summary_path = next(iter(sorted(run_dir.glob("*summary.json"))), run_dir / "summary.json")  # <signal>-summary.json
     if done.returncode != 0 or not summary_path.exists():
         return {"error": f"intcore compare exited {done.returncode}", "command": " ".join(cmd[1:])}
     summary = json.loads(summary_path.read_text())
@@ -588,8 +588,9 @@ def check_app(sizes: Sizes, work: Path) -> dict[str, Any]:
         if sizes.dry:
             cmd += ["--max-side", "32", "--width", "16", "--hidden-layers", "2", "--eval-every", "5"]
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
-        if (cli_dir / "summary.json").exists():
-            runs = json.loads((cli_dir / "summary.json").read_text())["runs"]
+        cli_summary = next(iter(sorted(cli_dir.glob("*summary.json"))), None)  # <signal>-summary.json
+        if cli_summary is not None:
+            runs = json.loads(cli_summary.read_text())["runs"]
             for m, r in runs.items():
                 if m in columns:
                     rate = r["steps"] / r["train_seconds"] if r["train_seconds"] else None

@@ -120,12 +120,19 @@ def quality_at(points: Iterable[tuple[float, float]], seconds: float) -> float |
 
 
 def default_target(results: dict[str, RunResult]) -> float:
-    """Full batch's final quality when full batch was raced (the quality every time saving is read at:
-    docs/measuring.md), else the lowest best quality among the runs (one that every run reached).
-    Known only once the race has ended: while it runs, a race has a target only if one was given."""
-    if "full" in results and results["full"].curve:
-        return results["full"].final.quality
-    return min(r.best_quality for r in results.values() if r.curve)
+    """Full batch's final quality when every run used its whole budget (the quality every time saving is
+    read at: docs/measuring.md); in a race stopped early, full batch's quality at the shortest run's
+    training time, a quality every run had the time to reach. Without a full-batch run, the lowest best
+    quality among the runs (one that every run reached). Known only once the race has ended: while it
+    runs, a race has a target only if one was given."""
+    runs = {m: r for m, r in results.items() if r.curve}
+    if "full" in runs:
+        if all(r.final.progress >= 1.0 for r in runs.values()):
+            return runs["full"].final.quality
+        equal = min(r.final.train_seconds for r in runs.values())
+        at = quality_at([(s.train_seconds, s.quality) for s in runs["full"].curve], equal)
+        return runs["full"].final.quality if at is None else at
+    return min(r.best_quality for r in runs.values())
 
 
 def time_savings(results: dict[str, RunResult], target: float, baseline: str = "full") -> dict[str, float | None]:

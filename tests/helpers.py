@@ -56,16 +56,19 @@ def tiny_race(steps: int = 30, seed: int = 0, max_side: int = 16, samplers: tupl
     return Race(run, run.load_signal())
 
 
-def run_result(method: str, points: list[tuple[float, float]], step_every: int = 10) -> Any:
+def run_result(method: str, points: list[tuple[float, float]], step_every: int = 10, finished: bool = True) -> Any:
     """A RunResult whose curve has one evaluation per (training seconds, quality) point, every
-    `step_every` steps, with the running best as each snapshot's best quality (PSNR, ratio 0.2)."""
+    `step_every` steps, with the running best as each snapshot's best quality (PSNR, ratio 0.2); its last
+    snapshot used the whole budget (progress 1) unless `finished` is False (a run stopped early)."""
     from intcore.runs import RunResult
     from intcore.trainer import Snapshot
 
     best, curve = -float("inf"), []
     for i, (seconds, quality) in enumerate(points):
         best = max(best, quality)
-        curve.append(Snapshot(method, step_every * (i + 1), seconds, 0.0, quality, best, "psnr", 0.2, 0.0))
+        last = i == len(points) - 1
+        curve.append(Snapshot(method, step_every * (i + 1), seconds, 0.0, quality, best, "psnr", 0.2,
+                              1.0 if last and finished else 0.0))
     return RunResult(method=method, description=method, curve=curve)
 
 

@@ -71,7 +71,17 @@ def test_nobody_at_the_target_is_said_plainly():
     assert "nobody reached the target" in v.headline()
 
 
+def test_a_stopped_race_is_judged_at_a_target_every_run_had_the_time_to_reach():
+    # full trained 20 s, the others were stopped at 5 s: the target is full's quality at 5 s, not at 20 s
+    results = {"full": run_result("full", [(5.0, 30.0), (20.0, 36.0)], finished=False),
+               "int": run_result("int", [(2.5, 29.0), (5.0, 33.0)], finished=False),
+               "random": run_result("random", [(5.0, 31.0)], finished=False)}
+    assert default_target(results) == 30.0
+    v = judge(results, default_target(results))
+    assert v.first_to_target == ["int"] and v.equal_seconds == 5.0
+
+
 def test_default_target_is_full_batch_final_quality():
-    results = race_of(full=[(10.0, 36.0), (20.0, 35.5)], int=[(10.0, 40.0)])
+    results = race_of(full=[(10.0, 36.0), (20.0, 35.5)], int=[(10.0, 38.0), (20.0, 40.0)])
     assert default_target(results) == 35.5
     assert default_target(race_of(a=[(1.0, 30.0), (2.0, 33.0)], b=[(1.0, 31.0)])) == 31.0
