@@ -14,6 +14,8 @@ from typing import Any, Callable, TypeVar
 
 from torch.func import jvp as _torch_jvp
 
+from .device import CAPTURE_LOCK
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 LOCK = threading.RLock()
@@ -21,11 +23,12 @@ LOCK = threading.RLock()
 
 
 def serialised(fn: F) -> F:
-    """Run `fn` holding LOCK."""
+    """Run `fn` holding LOCK, and the device's CAPTURE_LOCK first (taken in that order everywhere): a
+    lecture's computation on a GPU must not launch work while another session records a CUDA graph."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with LOCK:
+        with CAPTURE_LOCK, LOCK:
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

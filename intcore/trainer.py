@@ -6,6 +6,7 @@ evaluation points only, and only when asked for.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import threading
@@ -16,7 +17,7 @@ from typing import Any, Callable, Generator, Iterator, cast
 import numpy as np
 import torch
 
-from .device import TrainingClock, resolve_device, synchronize
+from .device import CAPTURE_LOCK, TrainingClock, resolve_device, synchronize
 from .graphs import (GRAPH_MODES, GraphedLearner, GraphedScore, graphs_wanted, make_optimizer, no_cache_autocast,
                      reset_optimizer_state, set_lr)
 from .lr_schedules import LR_SCHEDULE_RULES, lr_factor
@@ -380,6 +381,12 @@ class Trainer:
         generator.manual_seed(self.config.seed)
         synchronize(self.device)
 
+    def _exclusive(self) -> Any:
+        """With CUDA graphs, a step's device work, an evaluation and a clock's sync hold the device's
+        CAPTURE_LOCK, which a recording holds too: while one run records a graph, no other run in the
+        process launches or waits on work (CUDA refuses both during a capture). A no-op without graphs."""
+        return CAPTURE_LOCK if self.graphs else contextlib.nullcontext()
+
     def _micro_batch(self) -> int:
         return self.config.micro_batch or (1 << 15 if self.device.type == "cpu" else 1 << 18)
 
@@ -445,6 +452,14 @@ class Trainer:
             return step / cast(int, cfg.steps)  # a TrainConfig has a step budget when it has no seconds
 
         def evaluate(done: bool, stepped: bool = False) -> Snapshot:
+            with self._exclusive():
+                return look(done, stepped)
+
+        def stop_clock() -> None:
+            with self._exclusive():
+                clock.stop()
+
+        def look(done: bool, stepped: bool) -> Snapshot:
             nonlocal best, shown
             shown = step
             pred = self.predict(coords)
@@ -469,12 +484,13 @@ class Trainer:
                 extra={"stepped": True} if stepped else {},
             )
 
-        self._warm_up(coords, values, generator, optimizer)
+        with self._exclusive():
+            self._warm_up(coords, values, generator, optimizer)
         clock.start()
         while not self.stop_event.is_set():
             single = False
             if self.pause_event.is_set():
-                clock.stop()
+                stop_clock()
                 if step > shown:  # show where the pause caught the run
                     yield evaluate(done=False)
                 single = self._wait_while_paused()
@@ -489,32 +505,33 @@ class Trainer:
             # 1. Teacher: the sampler picks this step's coordinates (INT scores all N without grad).
             #    Nothing in steps 1-2 reads a device value on the host: k comes from Python floats, top-k
             #    and the indexing run on the device, so a GPU step never waits on a sync.
-            ctx = self._context(step, p, coords, values, generator)
-            selected = self.sampler.select(ctx)
-            if cfg.lr_schedule != "constant":
-                set_lr(optimizer, cfg.lr * lr_factor(cfg.lr_schedule, p, cfg.lr_min_factor))
-            # 2. Learner: one Adam step on the mean loss over the k selected coordinates (micro-batched
-            #    when k > micro_batch, e.g. full batch on a megapixel signal).
-            ratio = 1.0 if selected is None else selected.shape[0] / n
-            optimizer.zero_grad(set_to_none=True)
-            replayed = None
-            if self._learner is not None and self._single_pass(selected, coords):
-                replayed = self._learner.step(selected, ctx.weights)  # None: this k runs eagerly
-            if replayed is None:
-                loss = self._learn(coords, values, selected, ctx.weights)
-                self._clip()
-                optimizer.step()
-            else:
-                loss, errors = replayed
-                if errors is not None:  # the graph's buffer: the sampler gets a tensor of its own
-                    self.sampler.observe(selected, errors.clone())
+            with self._exclusive():
+                ctx = self._context(step, p, coords, values, generator)
+                selected = self.sampler.select(ctx)
+                if cfg.lr_schedule != "constant":
+                    set_lr(optimizer, cfg.lr * lr_factor(cfg.lr_schedule, p, cfg.lr_min_factor))
+                # 2. Learner: one Adam step on the mean loss over the k selected coordinates (micro-batched
+                #    when k > micro_batch, e.g. full batch on a megapixel signal).
+                ratio = 1.0 if selected is None else selected.shape[0] / n
+                optimizer.zero_grad(set_to_none=True)
+                replayed = None
+                if self._learner is not None and self._single_pass(selected, coords):
+                    replayed = self._learner.step(selected, ctx.weights)  # None: this k runs eagerly
+                if replayed is None:
+                    loss = self._learn(coords, values, selected, ctx.weights)
+                    self._clip()
+                    optimizer.step()
+                else:
+                    loss, errors = replayed
+                    if errors is not None:  # the graph's buffer: the sampler gets a tensor of its own
+                        self.sampler.observe(selected, errors.clone())
             step += 1
             if progress() >= 1.0:
                 break
             # 3. Look (off the clock) every eval_every steps, and after every step taken in step mode.
             if single or step % cfg.eval_every == 0:
-                clock.stop()
+                stop_clock()
                 yield evaluate(done=False, stepped=single)
                 clock.start()
-        clock.stop()
+        stop_clock()
         yield evaluate(done=True, stepped=single and step > shown)  # a requested last step not yet shown

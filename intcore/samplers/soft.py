@@ -6,18 +6,21 @@ import torch
 
 from .base import SAMPLERS, Sampler, SelectionContext, check_ratio, subset_size
 
-CAP_ITERATIONS = 16  # water-filling rounds for inclusion probabilities capped at 1 (each round caps ≥ 1 more level)
-
-
 def inclusion_probabilities(q: torch.Tensor, k: int) -> torch.Tensor:
     """π_i = min(1, c·q_i) with c chosen so that Σ π_i = k (q > 0): the inclusion probabilities of a
-    k-subset drawn proportionally to q without replacement. Fixed rounds, no host sync."""
-    c = k / q.sum()
-    for _ in range(CAP_ITERATIONS):
-        capped = c * q >= 1.0
-        free = torch.where(capped, torch.zeros_like(q), q).sum()
-        c = (k - capped.sum()) / free.clamp_min(torch.finfo(q.dtype).tiny)
-    return (c * q).clamp(max=1.0)
+    k-subset drawn proportionally to q without replacement. Exact, in a fixed number of device
+    operations (no host sync): with q sorted in decreasing order and the m largest capped at 1,
+    c_m = (k − m) / Σ_{j ≥ m} q_(j); the answer is the first m whose largest uncapped q_(m) has c_m·q_(m) < 1."""
+    n = q.shape[0]
+    wide = torch.float32 if q.device.type == "mps" else torch.float64  # exact enough sums
+    qs = torch.sort(q.to(wide), descending=True).values  # (N,)
+    tail = qs.flip(0).cumsum(0).flip(0)  # tail[m] = Σ_{j ≥ m} qs[j]
+    m = torch.arange(n, device=q.device, dtype=wide)
+    c = (k - m) / tail.clamp_min(torch.finfo(wide).tiny)
+    fits = (c * qs < 1) | (m >= k - 1)  # m = k − 1 always fits: c·q_(k−1) ≤ 1 by the sort
+    first = torch.argmax(fits.to(torch.int8))  # the first m that fits (argmax returns the first maximum)
+    scale = c.index_select(0, first.view(1))  # (1,): c at that m, without reading the index on the host
+    return (scale * q.to(wide)).clamp(max=1.0).to(q.dtype)
 
 
 def systematic_sample(pi: torch.Tensor, k: int, generator: torch.Generator,
