@@ -326,6 +326,8 @@ def check_teachers(sizes: Sizes, out_dir: Path, work: Path) -> dict[str, Any]:
     costs = [time_steps(image, n, sizes, sizes.teacher_steps, cuda_graphs="auto", precision="fp32") for n in names]
     for row in costs:
         print(row, flush=True)
+    if os.environ.get("TEACHERS_RACE") == "0":  # costs only (a short rerun)
+        return {"costs": costs}
     run_dir = work / "teachers"
     race = ["full", *[n for n in ("random", "int", "int-pool", "int-amortised") if n in SAMPLERS.names()]]
     cmd = [sys.executable, "-m", "intcore", "compare", str(KODIM05), "--device", sizes.device, "--samplers",
