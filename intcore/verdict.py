@@ -60,7 +60,9 @@ class Verdict:
         if not known:
             return "no evaluation yet"
         order = sorted(known, key=lambda m: -known[m])
-        others = ", ".join(f"{m} {fmt(known[m])}" for m in order if m not in self.leaders)
+        unknown = [m for m in self.quality_at_equal if m not in known]
+        others = ", ".join([f"{m} {fmt(known[m])}" for m in order if m not in self.leaders]
+                           + [f"{m} not evaluated by then" for m in unknown])
         best = fmt(known[self.leaders[0]])
         at = f"at equal training time ({self.equal_seconds:.1f} s)"
         if self.tie:

@@ -85,3 +85,10 @@ def test_default_target_is_full_batch_final_quality():
     results = race_of(full=[(10.0, 36.0), (20.0, 35.5)], int=[(10.0, 38.0), (20.0, 40.0)])
     assert default_target(results) == 35.5
     assert default_target(race_of(a=[(1.0, 30.0), (2.0, 33.0)], b=[(1.0, 31.0)])) == 31.0
+
+
+def test_a_run_not_yet_evaluated_at_the_equal_time_is_named_not_dropped():
+    # step mode: random trained 0.1 s, int's first evaluation came at 0.3 s
+    results = race_of(random=[(0.1, 21.0)], int=[(0.3, 21.4)], full=[(0.05, 15.0), (0.25, 17.0)])
+    text = judge(results, None).headline()
+    assert "random leads" in text and "int not evaluated by then" in text
