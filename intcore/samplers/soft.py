@@ -9,15 +9,15 @@ from .base import SAMPLERS, Sampler, SelectionContext, check_ratio, subset_size
 def inclusion_probabilities(q: torch.Tensor, k: int) -> torch.Tensor:
     """π_i = min(1, c·q_i) with c chosen so that Σ π_i = k (q > 0): the inclusion probabilities of a
     k-subset drawn proportionally to q without replacement. Exact, in a fixed number of device
-    operations (no host sync): with q sorted in decreasing order and the m largest capped at 1,
-    c_m = (k − m) / Σ_{j ≥ m} q_(j); the answer is the first m whose largest uncapped q_(m) has c_m·q_(m) < 1."""
-    n = q.shape[0]
+    operations (no host sync): only the k largest q can be capped, so with them sorted in decreasing
+    order and the m largest capped at 1, c_m = (k − m) / (Σq − Σ_{j < m} q_(j)); the answer is the first m
+    whose largest uncapped q_(m) has c_m·q_(m) < 1 (m = k − 1 always has)."""
     wide = torch.float32 if q.device.type == "mps" else torch.float64  # exact enough sums
-    qs = torch.sort(q.to(wide), descending=True).values  # (N,)
-    tail = qs.flip(0).cumsum(0).flip(0)  # tail[m] = Σ_{j ≥ m} qs[j]
-    m = torch.arange(n, device=q.device, dtype=wide)
-    c = (k - m) / tail.clamp_min(torch.finfo(wide).tiny)
-    fits = (c * qs < 1) | (m >= k - 1)  # m = k − 1 always fits: c·q_(k−1) ≤ 1 by the sort
+    top = torch.topk(q, k, sorted=True).values.to(wide)  # (k,), decreasing
+    before = torch.cumsum(top, 0) - top  # Σ_{j < m} q_(j)
+    m = torch.arange(k, device=q.device, dtype=wide)
+    c = (k - m) / (q.to(wide).sum() - before).clamp_min(torch.finfo(wide).tiny)
+    fits = (c * top < 1) | (m == k - 1)
     first = torch.argmax(fits.to(torch.int8))  # the first m that fits (argmax returns the first maximum)
     scale = c.index_select(0, first.view(1))  # (1,): c at that m, without reading the index on the host
     return (scale * q.to(wide)).clamp(max=1.0).to(q.dtype)
