@@ -25,6 +25,7 @@ from demo.lecture.state import LectureState  # noqa: E402
 from demo.server import settings as S  # noqa: E402
 from demo.server.race import Race  # noqa: E402
 from demo.server.sessions import SessionTable  # noqa: E402
+from intcore.device import allocated_bytes  # noqa: E402
 from intcore.teach import explain_step  # noqa: E402
 
 
@@ -99,16 +100,10 @@ def main() -> int:
             table.shutdown()
     del race, state
     if gpu:
-        torch.cuda.synchronize()
-        raw = torch.cuda.memory_allocated()
-        # cuBLAS keeps one workspace per handle and stream for the process's life: not the race's memory.
-        clear = getattr(torch._C, "_cuda_clearCublasWorkspaces", None)
-        if clear is not None:
-            clear()
-        now = torch.cuda.memory_allocated()
+        now, workspaces = allocated_bytes(torch.device("cuda"))
         check("the race's GPU memory given back", now <= baseline + 2**20,
               f"{(now - baseline) / 2**20:.1f} MiB above the start once cuBLAS's workspaces "
-              f"({(raw - now) / 2**20:.1f} MiB) are released")
+              f"({workspaces / 2**20:.1f} MiB) are released")
     print("all checks passed" if not failures else f"{len(failures)} failed: {', '.join(failures)}")
     return 1 if failures else 0
 

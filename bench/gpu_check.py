@@ -543,13 +543,10 @@ def check_app(sizes: Sizes, work: Path) -> dict[str, Any]:
         set-up does not count as memory it kept; `workspaces` records what they held."""
         if not cuda:
             return None
-        torch.cuda.synchronize()
-        raw = torch.cuda.memory_allocated()
-        clear = getattr(torch._C, "_cuda_clearCublasWorkspaces", None)
-        if clear is not None:
-            clear()
-        now = torch.cuda.memory_allocated()
-        workspaces.append(raw - now)
+        from intcore.device import allocated_bytes
+
+        now, held = allocated_bytes(torch.device("cuda"))
+        workspaces.append(held)
         return now
 
     workspaces: list[int] = []

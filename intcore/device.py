@@ -51,6 +51,23 @@ def release_memory(device: torch.device) -> None:
             torch.cuda.empty_cache()
 
 
+def allocated_bytes(device: torch.device) -> tuple[int, int]:
+    """(bytes the runs on a CUDA `device` hold, bytes cuBLAS's workspaces held): the workspaces (one per
+    handle and stream, kept by torch for the process's life, not a run's memory) are released first.
+    (0, 0) off CUDA."""
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return 0, 0
+    gc.collect()
+    with CAPTURE_LOCK, torch.cuda.device(device):
+        torch.cuda.synchronize()
+        raw = torch.cuda.memory_allocated()
+        clear = getattr(torch._C, "_cuda_clearCublasWorkspaces", None)
+        if clear is not None:
+            clear()
+        now = torch.cuda.memory_allocated()
+    return now, raw - now
+
+
 def synchronize(device: torch.device) -> None:
     """Wait for queued kernels, so that a clock read after it covers them (docs/measuring.md)."""
     if device.type == "cuda":

@@ -6,7 +6,6 @@ the eager run's numbers, takes no host sync per step, frees its memory and survi
 two threads."""
 from __future__ import annotations
 
-import gc
 import threading
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 import torch
 
 from intcore import TrainConfig, Trainer, load_image, load_signal, make_sampler
+from intcore.device import allocated_bytes
 from intcore.graphs import (GRAPH_MODES, GraphedLearner, graphs_wanted, make_optimizer, no_cache_autocast,
                             reset_optimizer_state, set_lr)
 from intcore.models import ModelConfig, build_model
@@ -235,12 +235,8 @@ def test_no_host_sync_in_a_replayed_step() -> None:
 
 
 def allocated_without_workspaces() -> int:
-    """Allocated bytes once cuBLAS's workspaces (one per handle and stream, kept for the process's life
-    whether graphs are used or not) are released."""
-    gc.collect()
-    torch.cuda.synchronize()
-    getattr(torch._C, "_cuda_clearCublasWorkspaces", lambda: None)()
-    return torch.cuda.memory_allocated()
+    """Allocated bytes once cuBLAS's workspaces are released (intcore.device.allocated_bytes)."""
+    return allocated_bytes(torch.device("cuda"))[0]
 
 
 @cuda
