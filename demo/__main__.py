@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import shutil
 import signal
 import sys
-import tempfile
 from pathlib import Path
+
+from .server.workspace import Workspace
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -75,13 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     p.add_argument("--auth", type=_auth, metavar="USER:PASSWORD", help="ask for this user name and password first")
     p.add_argument(
-        "--workdir", type=Path, help="folder for the sessions' files (default: a new temporary folder, deleted at exit)"
+        "--workdir",
+        type=Path,
+        help="folder for the sessions' files (default: this server's own folder under "
+        "$TMPDIR/int-studio-<uid>, deleted at exit, and by the next start if the server was killed)",
     )
     p.add_argument(
         "--upload-dir",
         type=Path,
-        help="folder for Gradio's upload cache, used by this server alone (default: a new temporary "
-        "folder, deleted at exit; with GRADIO_TEMP_DIR set and no --upload-dir, that folder, "
+        help="folder for Gradio's upload cache, used by this server alone (default: in this server's own "
+        "folder, as --workdir; with GRADIO_TEMP_DIR set and no --upload-dir, that folder, "
         "which other apps may share, is neither counted nor trimmed)",
     )
     p.add_argument(
@@ -95,9 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def upload_cache(upload_dir: Path | None) -> tuple[Path | None, bool]:
+def upload_cache(upload_dir: Path | None, own: Path) -> Path | None:
     """The upload cache this server owns and counts in --max-temp-mb (None: GRADIO_TEMP_DIR, set by
-    someone else, perhaps shared), and whether to delete it at exit. Sets GRADIO_TEMP_DIR for Gradio.
+    someone else, perhaps shared); sets GRADIO_TEMP_DIR for Gradio. `own`: the default, in this server's
+    own folder.
 
     Gradio's default, /tmp/gradio, is shared by every Gradio app on the machine, whose cache cleaners then
     delete each other's uploads (the soak test saw a race fail on its vanished preset)."""
@@ -105,12 +109,11 @@ def upload_cache(upload_dir: Path | None) -> tuple[Path | None, bool]:
         upload_dir = upload_dir.expanduser().resolve()
         upload_dir.mkdir(parents=True, exist_ok=True)
         os.environ["GRADIO_TEMP_DIR"] = str(upload_dir)
-        return upload_dir, False
+        return upload_dir
     if "GRADIO_TEMP_DIR" in os.environ:
-        return None, False
-    own = Path(tempfile.mkdtemp(prefix="int-studio-uploads-")).resolve()
+        return None
     os.environ["GRADIO_TEMP_DIR"] = str(own)
-    return own, True
+    return own
 
 
 def stop_on_sigterm() -> None:
@@ -133,16 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     # A closed tab is noticed at the next heartbeat: 15 s by default, 3 s here, so its job stops soon.
     os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "3")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    uploads, delete_uploads = upload_cache(args.upload_dir)
+    # This server's own folder; a start also deletes what killed servers left (demo.server.workspace).
+    workspace = Workspace.claim()
+    uploads = upload_cache(args.upload_dir, workspace.uploads)
 
     from .ui.app import build_app, launch
 
     try:
-        app = build_app(device=args.device, max_jobs=args.max_jobs, workdir=args.workdir)
+        app = build_app(device=args.device, max_jobs=args.max_jobs, workdir=args.workdir or workspace.sessions)
     except ValueError as exc:  # e.g. --device cuda on a machine without one
         print(f"demo: error: {exc}", file=sys.stderr)
-        if delete_uploads:
-            shutil.rmtree(uploads, ignore_errors=True)
+        workspace.release()
         return 2
     app.session_table.max_temp_bytes = args.max_temp_mb * 2**20
     app.session_table.upload_dir = uploads
@@ -160,8 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         app.close()
     finally:
         app.session_table.shutdown()
-        if delete_uploads:
-            shutil.rmtree(uploads, ignore_errors=True)
+        workspace.release()
     return 0
 
 

@@ -4,6 +4,7 @@ no public link unless asked, and can ask for a login.
 """
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -151,14 +152,15 @@ def wait_until_listening(proc: subprocess.Popen, port: int, every: float, timeou
         time.sleep(every)
 
 
-def start_demo(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
+def start_demo(tmp_path: Path, temp: Path | None = None) -> tuple[subprocess.Popen, int, Path]:
     """`python -m demo` on a free local port, its TMPDIR a fresh folder (where it makes its sessions'
-    folder and its upload cache): (process, port, that folder)."""
+    folder and its upload cache) or `temp`: (process, port, that folder)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    if temp is None:
+        temp = tmp_path / "tmp"
+        temp.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "demo", "--port", str(port), "--device", "cpu"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
@@ -173,8 +175,14 @@ def test_python_m_demo_listens_on_this_machine_only_opens_no_link_and_leaves_no_
         wait_until_listening(proc, port, every=0.5)
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, and nothing else
         assert httpx.get(f"http://127.0.0.1:{port}/config", timeout=30).status_code == 200
-        made = sorted(p.name.rsplit("-", 1)[0] for p in temp.iterdir() if p.name.startswith("int-studio"))
-        assert made == ["int-studio", "int-studio-uploads"], made
+        # One folder of this user's, holding this server's own locked folder with its sessions and uploads.
+        assert [p.name for p in temp.iterdir()] == [f"int-studio-{os.getuid()}"]
+        (run,) = (temp / f"int-studio-{os.getuid()}").iterdir()
+        assert run.name.startswith(f"run-{proc.pid}-") and {p.name for p in run.iterdir()} == {
+            "lock",
+            "sessions",
+            "uploads",
+        }
     finally:
         proc.terminate()  # SIGTERM, as systemd or docker stop sends it
         output = proc.communicate(timeout=60)[0]

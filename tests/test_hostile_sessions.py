@@ -201,15 +201,12 @@ def test_python_m_demo_owns_its_upload_cache_and_leaves_a_shared_one_alone(tmp_p
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", "unset")  # so that the variable is restored after the test
     monkeypatch.delenv("GRADIO_TEMP_DIR")  # (a server served by this process reads it at every upload)
-    own, delete = upload_cache(None)
-    try:
-        assert delete and own.is_dir() and os.environ["GRADIO_TEMP_DIR"] == str(own)
-    finally:
-        own.rmdir()
-    named, delete = upload_cache(tmp_path / "cache")
-    assert (named, delete) == ((tmp_path / "cache").resolve(), False) and named.is_dir()
+    own = tmp_path / "own"
+    assert upload_cache(None, own) == own and os.environ["GRADIO_TEMP_DIR"] == str(own)
+    named = upload_cache(tmp_path / "cache", own)
+    assert named == (tmp_path / "cache").resolve() and named.is_dir()
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "shared"))
-    assert upload_cache(None) == (None, False)  # someone else's, perhaps shared: neither counted nor trimmed
+    assert upload_cache(None, own) is None  # someone else's, perhaps shared: neither counted nor trimmed
 
 
 # ---------------------------------------------------------------- memory of a finished job
