@@ -57,6 +57,9 @@ def status_line(status: dict[str, Any], headline: str | None, max_jobs: int) -> 
     line = f"**{state.capitalize()}** · {where} · {progress}"
     if headline:
         line += f"  \n{headline[0].upper()}{headline[1:]}."
-    if state in ("done", "stopped"):
+    if status.get("write_error"):
+        problem = status["write_error"]
+        line += f"  \n⚠️ {problem[0].upper()}{problem[1:]}."
+    elif state in ("done", "stopped"):
         line += "  \nThe reconstructions, curves and summary are in the side panel's *Link & files* tab."
     return line

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from .media import Media
+from .writes import write_whole
 
 
 class FrameStore:
@@ -30,7 +31,7 @@ class FrameStore:
             old = self._files[slot]
             old.append(path)
             stale = [old.popleft() for _ in range(max(0, len(old) - self.keep))]
-        path.write_bytes(media.data)
+        write_whole(path, media.data)
         for p in stale:
             p.unlink(missing_ok=True)
         return str(path)

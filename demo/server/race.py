@@ -75,6 +75,9 @@ class Race:
         self.version = 0
         """bumped at every snapshot, so a viewer can tell whether anything changed"""
         self.error: str | None = None
+        self.write_error: str | None = None
+        """the latest failed write of this race's files, in one sentence (demo.server.writes); the race
+        itself goes on"""
         self.trainers: dict[str, Trainer] = {}
         """while the race runs: method -> its Trainer (step mode asks them for single steps)"""
         self.thread: threading.Thread | None = None
@@ -109,6 +112,13 @@ class Race:
     def snapshot_view(self) -> tuple[dict[str, Snapshot], int]:
         with self._lock:
             return dict(self.latest), self.version
+
+    def note_write_failure(self, sentence: str | None) -> None:
+        """Say that writing this race's files failed (None: the latest write worked); the page shows it."""
+        with self._lock:
+            if sentence != self.write_error:
+                self.write_error = sentence
+                self.version += 1
 
     def results_view(self) -> dict[str, RunResult]:
         """A copy of every sampler's curve so far (safe to read while the race runs)."""
@@ -279,6 +289,7 @@ class Race:
             "samplers": samplers,
             "verdict": verdict.to_dict() if verdict is not None else None,
             "error": self.error,
+            "write_error": self.write_error,
         }
 
 

@@ -275,18 +275,26 @@ class SessionTable:
                 log.warning("deleting %s: a session folder no session owns", folder)
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def _cap_temp_bytes(self) -> None:
+    def make_room(self, incoming: int) -> bool:
+        """Make room for `incoming` more bytes under `max_temp_bytes` (dropping what the sweep would drop:
+        unused uploads, then finished sessions' files); whether they fit now."""
+        return self._cap_temp_bytes(incoming) + incoming <= self.max_temp_bytes
+
+    def _cap_temp_bytes(self, incoming: int = 0) -> int:
+        """Drop files until they and `incoming` more bytes fit under the cap, or nothing more can go;
+        the bytes left."""
+        cap = self.max_temp_bytes - incoming
         sizes = _folder_bytes(self.root)
         uploads = _files_by_age(self.upload_dir)
         total = sum(sizes.values()) + sum(size for _, _, size in uploads)
-        if total <= self.max_temp_bytes:
-            return
-        total = self._drop_uploads(uploads, total)
+        if total <= cap:
+            return total
+        total = self._drop_uploads(uploads, total, cap)
         with self._lock:
             idle = [s for s in self._sessions.values() if (s.race is None or s.race.finished) and not s.busy]
         idle.sort(key=lambda s: s.race.finished_at if s.race is not None and s.race.finished_at is not None else s.seen)
         for session in idle:
-            if total <= self.max_temp_bytes:
+            if total <= cap:
                 break
             held = sizes.get(session.folder.name, 0)
             if held == 0:
@@ -301,14 +309,15 @@ class SessionTable:
             session.folder.mkdir(parents=True, exist_ok=True)
             session.loaded.clear()
             total -= held
+        return total
 
-    def _drop_uploads(self, uploads: list[tuple[float, Path, int]], total: int) -> int:
-        """Delete uploads no session uses, oldest first, until `total` is under the cap; the new total.
+    def _drop_uploads(self, uploads: list[tuple[float, Path, int]], total: int, cap: int) -> int:
+        """Delete uploads no session uses, oldest first, until `total` is under `cap`; the new total.
         Uploads younger than UPLOAD_GRACE_SECONDS stay (their call may still be coming)."""
         used = self.uploads_in_use()
         now = time.time()
         for mtime, path, size in uploads:
-            if total <= self.max_temp_bytes:
+            if total <= cap:
                 break
             if now - mtime < UPLOAD_GRACE_SECONDS or path.resolve() in used:
                 continue

@@ -17,6 +17,7 @@ from intcore.trainer import Snapshot
 from ..drawing.colors import caption_frame
 from ..drawing.render3d import RECON_COLOR, Y_UP_FORMATS, camera, render_surface, shade, splat, surface_samples, up_axis
 from ..lecture.shape import ShapeLecture
+from ..server.writes import write_whole
 from .base import TABS, ModalityTab, Panel
 
 INSIDE, OUTSIDE = np.array([228, 87, 46], np.uint8), np.array([46, 134, 171], np.uint8)
@@ -157,7 +158,7 @@ class ShapeTab(ModalityTab):
         if not out.exists():
             mesh = trimesh.load(str(path), force="mesh")
             folder.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(glb_with_normals(mesh, up_axis(signal)))
+            write_whole(out, glb_with_normals(mesh, up_axis(signal)))
         return str(out)
 
     def canvas(self, signal: Signal) -> ShapeCanvas:

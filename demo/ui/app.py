@@ -16,6 +16,7 @@ import gradio as gr
 from intcore.device import resolve_device
 
 from ..server.sessions import SessionTable
+from ..server.upload_guard import upload_guard_middleware
 from ..tabs import TABS
 from ..tabs.base import ASSETS
 from . import assets
@@ -76,6 +77,8 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sha
         with app:
             app.load(page_opened, None, None, api_visibility="private")
         app.pages_tracked = True  # type: ignore[attr-defined]
+    # Uploads without room on the disk or under --max-temp-mb are refused before Gradio writes them.
+    middleware = [page_head_middleware()] + ([upload_guard_middleware(table)] if table is not None else [])
     return app.queue(default_concurrency_limit=None).launch(
         server_name=host,
         server_port=port,
@@ -84,7 +87,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sha
         head=assets.head_html(),
         show_error=True,
         max_file_size=f"{2 * MAX_UPLOAD_MB}mb",
-        app_kwargs={"middleware": [page_head_middleware()]},
+        app_kwargs={"middleware": middleware},
         **kwargs,
     )
 

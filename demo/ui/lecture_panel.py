@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 import gradio as gr
@@ -29,6 +31,7 @@ from ..lecture.state import LectureState
 from ..lecture.text import HOW_INT_WORKS, KERNEL_CAPTION, kernel_caption, step_caption
 from ..server.race import Race
 from ..server.sessions import Session
+from ..server.writes import as_sentence, is_write_failure, write_failure
 from ..tabs import ModalityTab
 
 
@@ -368,8 +371,8 @@ class LecturePanel:
         if session is None or race is None or state is None or not state.recorder.frames:
             gr.Warning("Nothing recorded yet: start a race first.")
             return gr.skip()
-        path = state.recorder.write(session.folder / "exports" / f"race-{race.id}.gif")
-        return gr.File(value=str(path), visible=True)
+        out = session.folder / "exports" / f"race-{race.id}.gif"
+        return self._export("the race's GIF", out, lambda: state.recorder.write(out))
 
     def make_poster_figure(self, request: gr.Request, size: Any = None) -> Any:
         session = self.page.session_for(request)
@@ -381,8 +384,22 @@ class LecturePanel:
             f"Training the poster's {len(setup.columns)} columns (full batch, random, INT, progressive INT; "
             f"{setup.steps} steps each): the PNG appears under the buttons when they are done."
         )
-        path = make_poster(signal, session.folder / "exports" / f"poster-{signal.name}.png", setup)
-        return gr.File(value=str(path), visible=True)
+        out = session.folder / "exports" / f"poster-{signal.name}.png"
+        return self._export("the poster", out, lambda: make_poster(signal, out, setup))
+
+    @staticmethod
+    def _export(what: str, out: Path, write: Callable[[], Path]) -> Any:
+        """The file `write()` makes, for download; a failed write (a full disk) leaves no partial file and
+        says so in one sentence."""
+        try:
+            return gr.File(value=str(write()), visible=True)
+        except Exception as exc:
+            if not is_write_failure(exc):
+                raise
+            out.unlink(missing_ok=True)
+            problem = write_failure(what, exc)
+            gr.Warning(as_sentence(problem))
+            return gr.skip()
 
 
 def _wait(condition: Any, timeout: float) -> bool:

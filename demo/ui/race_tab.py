@@ -31,6 +31,7 @@ from ..lecture.text import NO_UPLOAD_IN_LINKS
 from ..server import settings as S
 from ..server.race import Race
 from ..server.sessions import REFRESH_SECONDS, Session, SessionTable
+from ..server.writes import as_sentence, is_write_failure, write_failure
 from ..tabs import ModalityTab
 from .controls import Controls
 from .lecture_panel import POSTER_PRESET, LecturePanel
@@ -331,7 +332,7 @@ class RaceTab:
         signal = self.checked(session, path, self.size_values(values[self.controls.single[self.size_name]]))
         if signal is None:
             return {self.notice: gr.skip()}
-        shown = self.tab.picture_value(path, signal, session.folder / "previews")
+        shown = self.preview(path, signal, session)
         self.notify_changes(signal)
         return {self.picture: shown, self.chosen: str(path), self.notice: self.describe(signal)}
 
@@ -355,7 +356,15 @@ class RaceTab:
         folder = session.folder / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         kept = folder / name
-        shutil.copyfile(file, kept)
+        try:
+            shutil.copyfile(file, kept)
+        except Exception as exc:
+            if not is_write_failure(exc):
+                raise
+            kept.unlink(missing_ok=True)
+            problem = write_failure(f"the upload {name}", exc)
+            gr.Warning(as_sentence(problem))
+            return {self.notice: f"{previous}  \n⚠️ {as_sentence(problem)[:-1]}; the previous choice is kept."}
         signal = self.checked(session, kept, values)
         if signal is None:
             kept.unlink(missing_ok=True)
@@ -365,7 +374,7 @@ class RaceTab:
             }
         self.notify_changes(signal)
         return {
-            self.picture: self.tab.picture_value(kept, signal, session.folder / "previews"),
+            self.picture: self.preview(kept, signal, session),
             self.chosen: str(kept),
             self.notice: self.describe(signal),
         }
@@ -431,10 +440,37 @@ class RaceTab:
         if session is None or session.race is None or not session.race.finished:
             return {self.live.downloads: gr.skip()}
         try:
-            files = write_results(session.race, session.folder / "results", self.tab)
+            files = self.write_downloads(session.race, session, toast=True)
         except FileNotFoundError:  # the page closed meanwhile and its folder is gone
             return {self.live.downloads: gr.skip()}
         return {self.live.downloads: files, self.pause: gr.Button(value="Pause")}
+
+    def write_downloads(self, race: Race, session: Session, toast: bool = False) -> list[str] | None:
+        """The race's files for download, written now; None if the write failed (a full disk): the race's
+        status then says so in one sentence (and a toast, with `toast`), and the next try writes again."""
+        try:
+            files = write_results(race, session.folder / "results", self.tab)
+        except Exception as exc:
+            if not is_write_failure(exc):
+                raise
+            problem = write_failure("the downloads", exc)
+            race.note_write_failure(problem)
+            if toast:
+                gr.Warning(as_sentence(problem))
+            return None
+        race.note_write_failure(None)
+        return files
+
+    def preview(self, path: Path | str, signal: Signal, session: Session) -> Any:
+        """What the input widget shows for a chosen file; the file itself if its preview cannot be written."""
+        try:
+            return self.tab.picture_value(Path(path), signal, session.folder / "previews")
+        except Exception as exc:
+            if not is_write_failure(exc):
+                raise
+            problem = write_failure("the preview", exc)
+            gr.Warning(as_sentence(problem))
+            return str(path)
 
     def compare_endpoint(self) -> Callable[..., Iterator[tuple]]:
         """`compare` with a signature that names every setting as a keyword defaulting to None, so that the
@@ -470,7 +506,8 @@ class RaceTab:
                 finished, position = race.finished, self.table.queue_position(race)
                 now = (race.version, race.state, position)
                 if finished:
-                    yield race.status(position), write_results(race, session.folder / "results", self.tab)
+                    files = self.write_downloads(race, session)
+                    yield race.status(position), files
                     return
                 if now != seen:
                     seen = now
@@ -527,7 +564,7 @@ class RaceTab:
             session = self.session_for(request)
             signal = self.checked(session, preset, values)
             if signal is not None:
-                out[self.picture] = self.tab.picture_value(preset, signal, session.folder / "previews")
+                out[self.picture] = self.preview(preset, signal, session)
                 out[self.chosen] = str(preset)
                 out[self.notice] = self.describe(signal)
         out[self.link] = S.encode(values)
@@ -560,7 +597,8 @@ class RaceTab:
         if session is None or session.race is None:
             gr.Warning("Nothing to download yet: press Start first.")
             return {self.live.downloads: gr.skip()}
-        return {self.live.downloads: write_results(session.race, session.folder / "results", self.tab)}
+        files = self.write_downloads(session.race, session, toast=True)
+        return {self.live.downloads: files if files is not None else gr.skip()}
 
     def idle_message(self) -> str:
         return "Press **Start** to race the samplers (equal training time each, by default)."

@@ -17,10 +17,23 @@ from ..tabs import ModalityTab
 
 
 def write_results(race: Race, folder: Path, tab: ModalityTab) -> list[str]:
-    """Write what the race has so far into `folder` (replacing earlier files); return the paths."""
+    """Write what the race has so far into `folder` (replacing earlier files); return the paths. A write
+    that fails (a full disk) leaves the folder empty, not half written, and raises."""
     folder.mkdir(parents=True, exist_ok=True)
+    clear(folder)
+    try:
+        return _write(race, folder, tab)
+    except BaseException:
+        clear(folder)
+        raise
+
+
+def clear(folder: Path) -> None:
     for old in folder.iterdir():
         old.unlink()
+
+
+def _write(race: Race, folder: Path, tab: ModalityTab) -> list[str]:
     latest, _ = race.snapshot_view()
     paths: list[Path] = []
     signal = race.signal
