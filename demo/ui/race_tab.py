@@ -226,7 +226,7 @@ class RaceTab:
             show_progress="hidden",
         )
         # The view's script fires `submit` once when it shows the end of a race.
-        live.view.submit(self.finished, None, {live.downloads, live.pause}, **private)
+        live.view.submit(self.finished, None, {live.view, live.downloads, live.pause}, **private)
         # The streaming API for scripts: the status JSON at every change, the result files at the end.
         self.api_compare.click(
             self.compare_endpoint(),
@@ -443,7 +443,9 @@ class RaceTab:
             files = self.write_downloads(session.race, session, toast=True)
         except FileNotFoundError:  # the page closed meanwhile and its folder is gone
             return {self.live.downloads: gr.skip()}
-        return {self.live.downloads: files, self.pause: gr.Button(value="Pause")}
+        # A failed write changed the status line (it says why instead of pointing at the files).
+        shown = self.live.render(session, session.race) if files is None else {}
+        return {**shown, self.live.downloads: files, self.pause: gr.Button(value="Pause")}
 
     def write_downloads(self, race: Race, session: Session, toast: bool = False) -> list[str] | None:
         """The race's files for download, written now; None if the write failed (a full disk): the race's
