@@ -44,24 +44,26 @@ from pathlib import Path
 import torch
 
 from .modalities import MODALITIES, load_options
-from .samplers import SAMPLERS, make_sampler
+from .samplers import make_sampler
 from .spec import SETTINGS, RunSpec
 
 FLOAT = 4  # bytes of a float32
 INDEX = 8  # bytes of an int64 index
 RUNTIME_BYTES = 100 * 10**6
 """what torch's first training step takes besides the tensors (thread pools, allocator arenas, oneDNN)"""
-LEARNER_BYTES_PER_UNIT = 20
+LEARNER_BYTES_PER_UNIT = 21
 """bytes per training row per hidden neuron per layer during a learner step: the linear output, the sine's
-argument and output autograd keeps, and the gradients in flight"""
-EVAL_BYTES_PER_UNIT = 32
-"""bytes per evaluated row per hidden neuron in a no-grad pass over `chunk` rows (measured: the pass keeps
-about eight width-wide float32 arrays alive, the layers' inputs, products and sines)"""
-FULL_SIGNAL_COPIES = 6
-"""N·c float32 arrays alive at once around an evaluation: the prediction, the quality's temporaries and
-the reconstruction being made"""
-SELECTION_BYTES_PER_POINT = 16
-"""the race's record of its tracked sampler's selections (up to 121 packed masks) and the mask being packed"""
+argument and output autograd keeps, and the gradients in flight (fitted: bench/memory_calibration.py)"""
+EVAL_BYTES_PER_UNIT = 13
+"""bytes per row per hidden neuron of a no-grad pass over `chunk` rows (the teacher's, the evaluation's):
+a layer's input, product and sine, freed as it goes (fitted)"""
+COLUMN_BYTES_PER_POINT = 50
+COLUMN_BYTES_PER_FEATURE = 100
+"""per column, per coordinate: COLUMN_BYTES_PER_POINT + COLUMN_BYTES_PER_FEATURE × (in + out features):
+its errors, selections, predictions and reconstructions, and the heap's slack between them (fitted on
+images (2 → 3), clips (1 → 1) and shapes (3 → 1))"""
+SAFETY = 1.1
+"""the estimate is the fitted sum times this, so that it errs high"""
 MARGIN = 0.9
 """a race is refused when its estimate exceeds this fraction of the memory free now"""
 
@@ -112,22 +114,16 @@ def estimate_peak_bytes(spec: RunSpec, n: int, in_features: int, out_features: i
     subsets = largest_subset(spec, n)
 
     per_column = 0
-    for s, k in zip(spec.samplers, subsets):
-        cls = SAMPLERS[s.name]
+    for k in subsets:
         per_column += 6 * params * FLOAT  # weights, gradients, Adam's m and v, the warm-up's copy of both
-        per_column += k * INDEX + (2 * n * FLOAT if cls.uses_errors or cls.observes else 0)
-        per_column += k * INDEX  # the latest snapshot's selection on the host
-        per_column += n * c * FLOAT  # the latest reconstruction this column shows
+        per_column += 2 * k * INDEX  # the sampler's subset and the snapshot's copy of it
+        per_column += n * (COLUMN_BYTES_PER_POINT + COLUMN_BYTES_PER_FEATURE * (in_features + c))
         if gpu:
             per_column += n * (in_features + c) * FLOAT  # the signal's copy on the device
     rows = min(max(subsets), micro_batch)
-    learner = rows * width * layers * LEARNER_BYTES_PER_UNIT + rows * (in_features + c) * FLOAT * 2
-    if max(subsets) > micro_batch:
-        learner += max(subsets) * FLOAT * 2  # the accumulated per-point errors and their indices' parts
-    chunk = min(cfg.chunk, n)
-    evaluation = chunk * width * EVAL_BYTES_PER_UNIT + n * c * FLOAT * FULL_SIGNAL_COPIES + n * FLOAT * 2
-    selection = n * SELECTION_BYTES_PER_POINT
-    return int(RUNTIME_BYTES + per_column + selection + learner + evaluation)
+    learner = rows * width * layers * LEARNER_BYTES_PER_UNIT
+    evaluation = min(cfg.chunk, n) * width * EVAL_BYTES_PER_UNIT
+    return int(SAFETY * (RUNTIME_BYTES + per_column + learner + evaluation))
 
 
 # ------------------------------------------------------------------ the memory free now
