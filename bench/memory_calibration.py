@@ -4,9 +4,9 @@ Each case runs in a fresh process (one torch thread): a synthetic signal of the 
 image's (H·W, 2) → 3, a clip's (T, 1) → 1, a shape's (1.25·R³, 3) → 1) is built, VmHWM is reset
 (/proc/self/clear_refs), the app's race (demo.server.race.Race: every snapshot keeps its selection and
 reconstruction) runs 4 steps, and the peak's growth over the RSS before the race is compared with the
-estimate. Prints a markdown table (the one in intcore/memory.py's docstring):
+estimate. Prints a markdown table (the measurements behind the one in intcore/memory.py's docstring):
 
-    python bench/memory_calibration.py [--quick]
+    python bench/memory_calibration.py [--quick] [--samplers full] [--only "512 px"]
 """
 from __future__ import annotations
 
@@ -72,13 +72,19 @@ print(json.dumps({"n": signal.n, "measured": status("VmHWM") - before,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="four cases only")
+    parser.add_argument("--samplers", default=",".join(SAMPLERS), help="the race's columns (default: the app's four)")
+    parser.add_argument("--only", default="", help="only the cases whose label contains this")
+    parser.add_argument("--width", type=int, help="every case at this width")
     args = parser.parse_args()
+    samplers = args.samplers.split(",")
     print("| case | N | measured MB | estimate MB | estimate / measured |")
     print("|---|---:|---:|---:|---:|")
     for label, modality, size, width, layers in CASES:
-        if args.quick and label not in QUICK:
+        if (args.quick and label not in QUICK) or args.only not in label:
             continue
-        out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([modality, size, width, layers, SAMPLERS])],
+        if args.width:
+            label, width = f"{label.rsplit(' × ', 1)[0]} × {args.width}", args.width
+        out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([modality, size, width, layers, samplers])],
                              capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
         if out.returncode:
             print(f"| {label} | failed: {out.stderr.strip().splitlines()[-1]} |||")
