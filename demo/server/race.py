@@ -24,6 +24,7 @@ import logging
 import math
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from intcore.memory import out_of_memory_message, trim_host_memory
 from intcore.modalities import get_modality
 from intcore.runs import RunResult, default_target, race_snapshots
 from intcore.signals import Signal
@@ -187,14 +189,26 @@ class Race:
                 self.stop()
             for snap in race_snapshots(self.trainers, self.run.target):
                 self._record(snap)
-        except Exception as exc:  # a crash (e.g. out of memory) must end the race, not the app
-            log.exception("race %s failed", self.id)
-            self.error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a crash must end the race, not the app
+            message = out_of_memory_message(exc, self.run, self.steps_taken())
+            if message is None:
+                log.exception("race %s failed", self.id)
+                self.error = f"{type(exc).__name__}: {exc}"
+            else:  # out of memory: one sentence that names the setting to lower, and no traceback
+                log.warning("race %s: %s", self.id, message)
+                self.error = message
+            # Whoever still holds the exception must not keep the failed step's tensors alive through it.
+            traceback.clear_frames(exc.__traceback__)
         finally:
             self.trainers = {}  # drop the models, optimisers and samplers before freeing the device's cache
             free_device_memory(self.device)
             self._finished.set()
             on_exit(self)
+
+    def steps_taken(self) -> int | None:
+        """The most steps any column has shown so far (None before the first snapshot)."""
+        with self._lock:
+            return max((s.step for s in self.latest.values()), default=None)
 
     def _record(self, snap: Snapshot) -> None:
         light = dataclasses.replace(snap, reconstruction=None, selected=None)
@@ -295,8 +309,10 @@ class Race:
 
 def free_device_memory(device: torch.device) -> None:
     """Give the memory of finished trainers back: collect them (models and optimisers can sit in reference
-    cycles), then hand the caching allocator's free blocks back to the GPU."""
+    cycles), hand the C heap's free pages back to the system (so the process's RSS falls back, on Linux),
+    then hand the caching allocator's free blocks back to the GPU."""
     gc.collect()
+    trim_host_memory()
     if device.type == "cuda" and torch.cuda.is_available():
         with torch.cuda.device(device):
             torch.cuda.synchronize()  # kernels still queued may use blocks the cache would release

@@ -22,6 +22,7 @@ import gradio as gr
 import torch
 from gradio.context import Context
 
+from intcore.memory import check_memory
 from intcore.modalities import load_signal
 from intcore.models import ModelConfig
 from intcore.signals import Signal, SignalError
@@ -413,14 +414,16 @@ class RaceTab:
     # ------------------------------------------------------------------------------------ the race
 
     def make_race(self, session: Session, path: str | None, raw: dict[str, Any]) -> Race:
-        """Settings (by name) -> the library's RunSpec -> a Race; bad settings raise gr.Error (shown on
-        the page, or returned to an API client) naming the setting."""
+        """Settings (by name) -> the library's RunSpec -> a Race; bad settings, and a race whose estimated
+        memory is more than is free now (intcore.memory.check_memory), raise gr.Error (shown on the page,
+        or returned to an API client) naming the setting."""
         if not path:
             raise gr.Error("Choose a preset or upload a file first.")
         try:
             values = S.given(raw, self.defaults)
             run = S.run_spec(path, self.tab.modality, self.device, values)
             signal = self.load(session, path, values)
+            check_memory(run, signal.n, signal.in_features, signal.out_features)
         except (SignalError, ValueError) as exc:
             raise gr.Error(plain_text(str(getattr(exc, "problem", exc)))) from None
         return Race(run, signal)

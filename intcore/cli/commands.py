@@ -4,18 +4,20 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 from ..defaults import RACE_COLUMNS
 from ..device import cpu_threads
+from ..memory import OutOfMemory, check_memory, out_of_memory_message
 from ..modalities import get_modality
 from ..outputs import output_path
 from ..runs import RunResult, default_target, race, write_curves_csv, write_json
 from ..signals import Signal, check_file
 from ..spec import RunSpec
 from ..teach import psnr_for_epsilon
+from ..trainer import Snapshot
 from ..verdict import judge
 from .options import UsageError, describe_defaults, add_settings, add_signal_options, positive_float, spec_from_args
 from .progress import Progress
@@ -82,7 +84,26 @@ def _load(args: argparse.Namespace, samplers: list[str] | None) -> tuple[RunSpec
     _epsilon_target(args, spec, signal)
     for note in signal.metadata.get("notices", []):
         print(f"note: {note}", file=sys.stderr)
+    check_memory(spec, signal.n, signal.in_features, signal.out_features)  # refused before training
     return spec, signal
+
+
+def _race(spec: RunSpec, signal: Signal, on_snapshot: Callable[[Snapshot], None]) -> dict[str, RunResult]:
+    """The library's race of the spec's samplers; running out of memory becomes an OutOfMemory (a
+    ValueError: one line and exit code 2) that says after how many steps and what to lower."""
+    steps: list[int] = []
+
+    def seen(snap: Snapshot) -> None:
+        steps.append(snap.step)
+        on_snapshot(snap)
+
+    try:
+        return race(signal, spec.build_samplers(), spec.model, spec.train, target=spec.target, on_snapshot=seen)
+    except Exception as exc:
+        message = out_of_memory_message(exc, spec, max(steps, default=None))
+        if message is None:
+            raise
+    raise OutOfMemory(message)  # outside the handler: the failed step's frames and tensors are gone
 
 
 def _out_dir(args: argparse.Namespace, signal: Signal) -> Path:
@@ -112,8 +133,7 @@ def cmd_fit(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(f"fit runs one sampler; this spec has {len(spec.samplers)} (use compare)")
     name = spec.names[0]
     out = _out_dir(args, signal)
-    result = race(signal, spec.build_samplers(), spec.model, spec.train, target=spec.target,
-                  on_snapshot=Progress(spec.train, name, args.quiet))[name]
+    result = _race(spec, signal, Progress(spec.train, name, args.quiet))[name]
     modality = get_modality(signal.modality)
     recon = modality.save(result.final.reconstruction, signal, output_path(out, signal.name, name))
     curves, summary_path = output_path(out, signal.name, "curves", ".csv"), output_path(out, signal.name, "summary", ".json")
@@ -136,8 +156,7 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     out = _out_dir(args, signal)
     modality = get_modality(signal.modality)
     bars = {name: Progress(spec.train, name, args.quiet, position=i) for i, name in enumerate(spec.names)}
-    results = race(signal, spec.build_samplers(), spec.model, spec.train, target=spec.target,
-                   on_snapshot=lambda snap: bars[snap.method](snap))
+    results = _race(spec, signal, lambda snap: bars[snap.method](snap))
     for name, result in results.items():
         modality.save(result.final.reconstruction, signal, output_path(out, signal.name, name))
     target = spec.target if spec.target is not None else default_target(results)
