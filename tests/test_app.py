@@ -312,7 +312,7 @@ def test_race_judges_with_the_library_and_keeps_an_untyped_target_until_the_end(
     from intcore.runs import default_target
     from intcore.verdict import judge
 
-    table = SessionTable(max_jobs=1, root=tmp_path)
+    table = SessionTable(max_jobs=1, root=tmp_path, sweep_seconds=None)  # no lease sweep: nobody polls these
     try:
         race = table.submit("a/image", tiny_race(steps=20, samplers=("int", "full", "random")))
         assert wait_for(lambda: race.version >= 3, 60)
@@ -337,7 +337,7 @@ def test_race_judges_with_the_library_and_keeps_an_untyped_target_until_the_end(
 
 def test_a_typed_target_stops_each_column_that_reaches_it_as_the_library_does(tmp_path):
     """The app's race runs intcore.runs.race_snapshots: a column that reaches a typed target stops there."""
-    table = SessionTable(max_jobs=1, root=tmp_path)
+    table = SessionTable(max_jobs=1, root=tmp_path, sweep_seconds=None)  # no lease sweep: nobody polls these
     try:
         race = table.submit("a/image", tiny_race(steps=2000, samplers=("int", "full"), target=12.0))
         assert race.wait(120) and race.state == "done"
@@ -352,7 +352,7 @@ def test_a_typed_target_stops_each_column_that_reaches_it_as_the_library_does(tm
 
 
 def test_queue_runs_at_most_max_jobs_and_reports_positions(tmp_path):
-    table = SessionTable(max_jobs=1, root=tmp_path)
+    table = SessionTable(max_jobs=1, root=tmp_path, sweep_seconds=None)  # no lease sweep: nobody polls these
     try:
         first = table.submit("a/image", tiny_race(steps=400))
         first.pause_event.set()  # hold the only slot while the others queue
@@ -372,7 +372,7 @@ def test_queue_runs_at_most_max_jobs_and_reports_positions(tmp_path):
 
 
 def test_two_jobs_submitted_together_both_run_and_finish(tmp_path):
-    table = SessionTable(max_jobs=2, root=tmp_path)
+    table = SessionTable(max_jobs=2, root=tmp_path, sweep_seconds=None)  # no lease sweep: nobody polls these
     jobs: dict[str, object] = {}
     try:
         threads = [threading.Thread(target=lambda k=k: jobs.__setitem__(k, table.submit(f"{k}/image", tiny_race(20))))
