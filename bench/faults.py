@@ -87,26 +87,28 @@ def tree(folder: Path) -> dict[str, Any]:
     for dirpath, dirnames, names in os.walk(folder):
         dirs += len(dirnames)
         files.update(os.path.join(dirpath, n) for n in names)
-    return {"files": len(files), "dirs": dirs, "bytes": folder_bytes(folder), "paths": files}
+    top = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    return {"files": len(files), "dirs": dirs, "bytes": folder_bytes(folder), "paths": files, "top": top}
 
 
 def brief(t: dict[str, Any]) -> str:
-    return f"{t['dirs']} folders, {t['files']} files, {t['bytes']:,} B"
+    top = f" ({', '.join(t['top'][:4])}{', ...' if len(t['top']) > 4 else ''})" if t["top"] else ""
+    return f"{t['dirs']} folders, {t['files']} files, {t['bytes']:,} B{top}"
 
 
 def session_folders(tmpdir: Path) -> list[Path]:
-    """The session folders of every server under `tmpdir`, in either layout: `int-studio-<uid>/run-*/
-    sessions/*` (one run folder per server) or today's `int-studio-*/*` (the sessions' root is a temp
-    folder; `int-studio-uploads-*` is the upload cache)."""
+    """The session folders (named by a uuid4's 32 hex digits) of every server under `tmpdir`, in either
+    layout: `int-studio-<uid>/run-*/sessions/<hex>` or today's `int-studio-<random>/<hex>`; Gradio's upload
+    cache (`run-*/uploads`, `int-studio-uploads-*`) is left out."""
     found: list[Path] = []
-    for root in tmpdir.glob("int-studio-*"):
-        if root.name.startswith("int-studio-uploads-") or not root.is_dir():
-            continue
-        runs = list(root.glob("run-*"))
-        if runs:
-            found += [p for r in runs for p in (r / "sessions").glob("*") if p.is_dir()]
-        else:
-            found += [p for p in root.iterdir() if p.is_dir()]
+    for dirpath, dirnames, _files in os.walk(tmpdir):
+        keep = []
+        for d in dirnames:
+            if len(d) == 32 and all(ch in "0123456789abcdef" for ch in d):
+                found.append(Path(dirpath) / d)
+            elif d != "uploads" and not d.startswith("int-studio-uploads-"):
+                keep.append(d)
+        dirnames[:] = keep
     return found
 
 
@@ -295,7 +297,8 @@ def fault_kill(work: Path, cycles: int) -> dict[str, Any]:
             serve_s.append(server.wait_ready())
             now = tree(tmp)
             after_start.append(now)
-            survivors.append(len(left["paths"] & now["paths"]))
+            # the app's files only: other libraries' caches under TMPDIR (torchinductor_<user>) stay by design
+            survivors.append(len({f for f in left["paths"] & now["paths"] if "/int-studio-" in f}))
             say(f"  new server served after {serve_s[-1]:.1f} s; {brief(now)} ({survivors[-1]} of the dead's files still there)")
         c = client(server.url)
         final = outcome(submit(c, PRESET, steps=40), timeout=180)
