@@ -576,7 +576,8 @@ def fault_memory(work: Path) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- 4. clients that vanish
 
 
-def browser_cycle(browser, url: str, reset: bool) -> None:
+def browser_cycle(browser, url: str, reset: bool) -> bool:
+    """One page that starts a race and leaves (after Reset, or not); whether the page showed it running."""
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.set_default_timeout(90_000)
     try:
@@ -592,20 +593,25 @@ def browser_cycle(browser, url: str, reset: bool) -> None:
         end = time.monotonic() + 30
         while time.monotonic() < end and "Running" not in page.inner_text("#status-text"):
             page.wait_for_timeout(200)
+        running = "Running" in page.inner_text("#status-text")
         if reset:
             page.click("#reset")
             page.wait_for_timeout(300)
+        return running
     finally:
         page.close()
 
 
-def client_cycle(url: str) -> None:
+def client_cycle(url: str) -> bool:
+    """One client that starts a race, reads one update and leaves; whether it got that update."""
     c = client(url)
     job = submit(c, PRESET, steps=100_000)
     end = time.monotonic() + 60
     while time.monotonic() < end and not statuses(job) and not job.done():
         time.sleep(0.1)
+    got = bool(statuses(job))
     c.close()  # leaves mid-race, as a script that dies would
+    return got
 
 
 def settle(server: Server, tmp: Path, base_fds: int, timeout: float = 60.0) -> dict[str, Any]:
@@ -650,14 +656,16 @@ def fault_vanish(work: Path, total: int, rss_growth_mb: float) -> dict[str, Any]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         problems: list[str] = []
         kinds = {"browser": 0, "client": 0}
+        started = {"browser": 0, "client": 0}
         for i in range(1, total + 1):
             kind = "browser" if i % 2 else "client"
             try:
                 if kind == "browser":
-                    browser_cycle(browser, server.url, reset=(i // 2) % 2 == 0)
+                    ok = browser_cycle(browser, server.url, reset=(i // 2) % 2 == 0)
                 else:
-                    client_cycle(server.url)
+                    ok = client_cycle(server.url)
                 kinds[kind] += 1
+                started[kind] += ok
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"cycle {i} ({kind}): {type(exc).__name__}: {str(exc)[:160]}")
             if i % 20 == 0 or i == total:
@@ -683,9 +691,11 @@ def fault_vanish(work: Path, total: int, rss_growth_mb: float) -> dict[str, Any]
               "no session folder left": final["session_folders"] == 0,
               "open files back at the baseline": final["open_files"] <= base["open_files"],
               f"RSS flat: settled ≤ first sample + {rss_growth_mb:.0f} MB": growth <= rss_growth_mb,
-              "every cycle ran without an error": not problems}
-    happened = (f"{kinds['browser']} Chromium pages (half Reset first) and {kinds['client']} gradio_client clients left "
-                f"mid-race; RSS trail (cycle: MB) {', '.join(f'{a}: {b:.0f}' for a, b in trail)}; threads "
+              "every cycle ran without an error": not problems,
+              "every race was seen running (pages) or streaming (clients) before its client left":
+                  started == kinds}
+    happened = (f"{kinds['browser']} Chromium pages (half Reset first; {started['browser']} saw it running) and "
+                f"{kinds['client']} gradio_client clients ({started['client']} got an update) left mid-race; RSS trail (cycle: MB) {', '.join(f'{a}: {b:.0f}' for a, b in trail)}; threads "
                 f"{base['threads']} → {final['threads']} ({final['idle_anyio']} idle anyio workers), open files "
                 f"{base['open_files']} → {final['open_files']}; race threads left: {final['race_threads'] or 'none'}"
                 + (f"; problems: {problems[:3]}" if problems else ""))
