@@ -23,6 +23,7 @@ SIGUSR1) with TMPDIR set to a private folder, so every file it writes can be cou
 Prints a markdown table (fault | what happened | leftovers | memory before | memory after | pass), the
 machine and date, and last one JSON line; exit code 0 when every check passed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,9 +39,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,11 +53,29 @@ from soak_server import IDLE_ANYIO  # noqa: E402
 PRESET = ROOT / "assets" / "images" / "camera.png"
 PRESET2 = ROOT / "assets" / "images" / "kodim05.png"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # A small race: a 16-px picture and a 1 x 8 SIREN, INT against full batch.
-SMALL = dict(samplers="int,full", max_side=16, width=8, hidden_layers=1, first_w0=30, lr=1e-3, eval_every=5,
-             ratio=0.2, seed=0, target=0)
+SMALL = dict(
+    samplers="int,full",
+    max_side=16,
+    width=8,
+    hidden_layers=1,
+    first_w0=30,
+    lr=1e-3,
+    eval_every=5,
+    ratio=0.2,
+    seed=0,
+    target=0,
+)
 DISK_FULL = "could not write the downloads: the disk is full"
 OOM_PREFIX = "the race ran out of CPU memory"
 T0 = time.monotonic()
@@ -144,13 +164,29 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.names_file = logs / f"threads-{self.port}.json"
         env = {k: v for k, v in os.environ.items() if k not in ("GRADIO_TEMP_DIR", "GRADIO_HEARTBEAT_INTERVAL")}
-        env.update(TMPDIR=str(tmpdir), PYTHONPATH=str(ROOT), INT_SOAK_THREADS=str(self.names_file),
-                   GRADIO_ANALYTICS_ENABLED="False")
+        env.update(
+            TMPDIR=str(tmpdir),
+            PYTHONPATH=str(ROOT),
+            INT_SOAK_THREADS=str(self.names_file),
+            GRADIO_ANALYTICS_ENABLED="False",
+        )
         self.log = logs / f"server-{self.port}-{int(time.time() * 1000)}.log"
         self.started = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "soak_server.py"), "--port", str(self.port),
-                                      "--device", "cpu", *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log, "w"))
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "soak_server.py"),
+                "--port",
+                str(self.port),
+                "--device",
+                "cpu",
+                *args,
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log, "w"),
+        )
         self.pid = self.proc.pid
 
     def wait_ready(self, timeout: float = 300.0) -> float:
@@ -233,8 +269,12 @@ def outcome(job, timeout: float = 300.0) -> dict[str, Any]:
     """The end of a race: its last status and files, or the error the call ended with."""
     try:
         status, files = job.result(timeout=timeout)
-        return {"state": status.get("state") if isinstance(status, dict) else None, "status": status, "files": files,
-                "error": None}
+        return {
+            "state": status.get("state") if isinstance(status, dict) else None,
+            "status": status,
+            "files": files,
+            "error": None,
+        }
     except Exception as exc:  # noqa: BLE001 (what the client sees is the finding)
         return {"state": None, "status": None, "files": None, "error": f"{type(exc).__name__}: {exc}"}
 
@@ -252,16 +292,26 @@ def make_png(path: Path, width: int, height: int, seed: int = 0, noise: bool = T
         pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
     else:
         y, x = np.mgrid[0:height, 0:width]
-        pixels = np.stack([(x * 255 // max(width - 1, 1)), (y * 255 // max(height - 1, 1)),
-                           ((x + y + seed) % 256)], -1).astype(np.uint8)
+        pixels = np.stack(
+            [(x * 255 // max(width - 1, 1)), (y * 255 // max(height - 1, 1)), ((x + y + seed) % 256)], -1
+        ).astype(np.uint8)
     Image.fromarray(pixels).save(path)
     return path
 
 
-def row(fault: str, happened: str, leftovers: str, before: str, after: str, checks: dict[str, bool],
-        **data: Any) -> dict[str, Any]:
-    return {"fault": fault, "happened": happened, "leftovers": leftovers, "memory_before": before,
-            "memory_after": after, "checks": checks, "passed": all(checks.values()), **data}
+def row(
+    fault: str, happened: str, leftovers: str, before: str, after: str, checks: dict[str, bool], **data: Any
+) -> dict[str, Any]:
+    return {
+        "fault": fault,
+        "happened": happened,
+        "leftovers": leftovers,
+        "memory_before": before,
+        "memory_after": after,
+        "checks": checks,
+        "passed": all(checks.values()),
+        **data,
+    }
 
 
 # ---------------------------------------------------------------- 1. kill -9
@@ -276,6 +326,7 @@ def fault_kill(work: Path, cycles: int) -> dict[str, Any]:
     after_start = [tree(tmp)]
     at_kill: list[dict] = []
     survivors: list[int] = []
+    after_races: list[str | None] = []
     rss_before = rss_mb(server.pid)
     rss_at_kill = []
     try:
@@ -299,34 +350,50 @@ def fault_kill(work: Path, cycles: int) -> dict[str, Any]:
             after_start.append(now)
             # the app's files only: other libraries' caches under TMPDIR (torchinductor_<user>) stay by design
             survivors.append(len({f for f in left["paths"] & now["paths"] if "/int-studio-" in f}))
-            say(f"  new server served after {serve_s[-1]:.1f} s; {brief(now)} ({survivors[-1]} of the dead's files still there)")
-        c = client(server.url)
-        final = outcome(submit(c, PRESET, steps=40), timeout=180)
-        c.close()
+            c = client(server.url)
+            after_races.append(outcome(submit(c, PRESET, steps=40), timeout=180)["state"])
+            c.close()
+            say(
+                f"  new server served after {serve_s[-1]:.1f} s; {brief(now)} ({survivors[-1]} of the dead's files "
+                f"still there); its race: {after_races[-1]}"
+            )
         rss_after = rss_mb(server.pid)
     finally:
         server.stop()
     clean_exit = tree(tmp)
-    first, last = after_start[0], after_start[-1]
+    first = after_start[0]
     checks = {
         "the new server served every time": len(serve_s) == cycles + 1,
         "the dead server's files were gone after the next start": all(n == 0 for n in survivors),
-        "bytes and folders after each start did not grow over the cycles":
-            all(t["bytes"] <= first["bytes"] and t["dirs"] <= first["dirs"] for t in after_start),
-        "a race on the new server completed": done(final),
+        "bytes and folders after each start did not grow over the cycles": all(
+            t["bytes"] <= first["bytes"] and t["dirs"] <= first["dirs"] for t in after_start
+        ),
+        "a race on each new server completed": len(after_races) == cycles and all(s == "done" for s in after_races),
     }
-    happened = (f"{cycles} × kill -9 with 2 races running; the new server served after "
-                f"{min(serve_s[1:] or [0]):.1f}–{max(serve_s[1:] or [0]):.1f} s (first start {serve_s[0]:.1f} s); "
-                f"final race {final['state'] or final['error']}")
-    leftovers = (f"at each kill: {', '.join(str(t['dirs']) + 'd/' + format(t['bytes'], ',') + ' B' for t in at_kill)}; "
-                 f"after each start: {', '.join(str(t['dirs']) + 'd/' + format(t['bytes'], ',') + ' B' for t in after_start)}; "
-                 f"dead files surviving the next start: {survivors}; after a clean exit: {brief(clean_exit)}")
-    return row("kill", happened, leftovers, f"{rss_before:.0f} MB (first server, idle)",
-               f"{rss_after:.0f} MB (last server, after its race); {max(rss_at_kill or [0]):.0f} MB at the kills",
-               checks, serve_seconds=[round(s, 2) for s in serve_s], survivors=survivors,
-               after_start=[{k: v for k, v in t.items() if k != "paths"} for t in after_start],
-               at_kill=[{k: v for k, v in t.items() if k != "paths"} for t in at_kill],
-               after_clean_exit={k: v for k, v in clean_exit.items() if k != "paths"}, final_race=final["state"] or final["error"])
+    happened = (
+        f"{cycles} × kill -9 with 2 races running; the new server served after "
+        f"{min(serve_s[1:] or [0]):.1f}–{max(serve_s[1:] or [0]):.1f} s (first start {serve_s[0]:.1f} s); "
+        f"a race on each new server: {', '.join(map(str, after_races))}"
+    )
+    leftovers = (
+        f"at each kill: {', '.join(str(t['dirs']) + 'd/' + format(t['bytes'], ',') + ' B' for t in at_kill)}; "
+        f"after each start: {', '.join(str(t['dirs']) + 'd/' + format(t['bytes'], ',') + ' B' for t in after_start)}; "
+        f"dead files surviving the next start: {survivors}; after a clean exit: {brief(clean_exit)}"
+    )
+    return row(
+        "kill",
+        happened,
+        leftovers,
+        f"{rss_before:.0f} MB (first server, idle)",
+        f"{rss_after:.0f} MB (last server, after its race); {max(rss_at_kill or [0]):.0f} MB at the kills",
+        checks,
+        serve_seconds=[round(s, 2) for s in serve_s],
+        survivors=survivors,
+        after_start=[{k: v for k, v in t.items() if k != "paths"} for t in after_start],
+        at_kill=[{k: v for k, v in t.items() if k != "paths"} for t in at_kill],
+        after_clean_exit={k: v for k, v in clean_exit.items() if k != "paths"},
+        races_after_restart=after_races,
+    )
 
 
 # ---------------------------------------------------------------- 2. the disk fills up
@@ -394,7 +461,7 @@ def fault_disk(work: Path, seconds: float, mb: int = 32) -> dict[str, Any]:
         if server is not None:
             server.stop()
         left = tree(mnt)
-        subprocess.run(["umount", str(mnt)], check=False)
+        unmounted = subprocess.run(["umount", str(mnt)], check=False).returncode == 0
     a_status = oa["status"] or {}
     checks = {
         "A ended done": oa["state"] == "done",
@@ -403,16 +470,29 @@ def fault_disk(work: Path, seconds: float, mb: int = 32) -> dict[str, Any]:
         "bystander B finished done": done(ob),
         "an upload while full was refused with HTTP 507 and a message": code == 507 and bool(text.strip()),
         "the server stayed up": alive_full,
+        "the tmpfs was unmounted": unmounted,
         "after the filler was deleted a new race got its downloads": done(oc) and bool(oc["files"]),
     }
-    happened = (f"tmpfs {mb} MB filled while A raced: A {oa['state'] or oa['error']}, write_error "
-                f"{a_status.get('write_error')!r}, files {'None' if oa['files'] is None else 'given'}; B "
-                f"{ob['state'] or ob['error']}; upload while full: HTTP {code} {text[:80]!r}; after freeing: "
-                f"{oc['state'] or oc['error']}, files {'given' if oc['files'] else 'none'}")
-    full = row("disk", happened, f"after the clean exit: {brief(left)}", f"{rss_before:.0f} MB",
-               f"{rss_after:.0f} MB", checks, upload_http=code, upload_text=text,
-               a=oa["state"] or oa["error"], a_write_error=a_status.get("write_error"), b=ob["state"] or ob["error"],
-               recovery=oc["state"] or oc["error"])
+    happened = (
+        f"tmpfs {mb} MB filled while A raced: A {oa['state'] or oa['error']}, write_error "
+        f"{a_status.get('write_error')!r}, files {'None' if oa['files'] is None else 'given'}; B "
+        f"{ob['state'] or ob['error']}; upload while full: HTTP {code} {text[:80]!r}; after freeing: "
+        f"{oc['state'] or oc['error']}, files {'given' if oc['files'] else 'none'}"
+    )
+    full = row(
+        "disk",
+        happened,
+        f"after the clean exit: {brief(left)}",
+        f"{rss_before:.0f} MB",
+        f"{rss_after:.0f} MB",
+        checks,
+        upload_http=code,
+        upload_text=text,
+        a=oa["state"] or oa["error"],
+        a_write_error=a_status.get("write_error"),
+        b=ob["state"] or ob["error"],
+        recovery=oc["state"] or oc["error"],
+    )
     return full
 
 
@@ -462,16 +542,32 @@ def fault_temp_cap(work: Path, seconds: float, clients_n: int = 6, cap_mb: int =
     over = sum(s > cap for s in sampler.samples)
     races = sum(t["races"] for t in tallies)
     finished = sum(t["done"] for t in tallies)
-    checks = {f"peak ≤ cap + one upload ({(cap + upload) / 2**20:.2f} MB)": peak <= cap + upload,
-              "every race finished done": finished == races}
-    happened = (f"--max-temp-mb {cap_mb}, {clients_n} clients × {seconds:.0f} s uploading distinct "
-                f"{upload / 2**20:.2f} MB PNGs: {races} races, {finished} done; temp bytes peak "
-                f"{peak / 2**20:.2f} MB vs cap {cap_mb} MB, {over}/{len(sampler.samples)} samples over the cap "
-                f"(a new upload is on disk before the cap can drop anything, so one upload over it is allowed)")
-    return row("disk: --max-temp-mb", happened, f"before: {base:,} B; after the clean exit: {brief(tree(tmp))}",
-               f"{rss_before:.0f} MB", f"{rss_after:.0f} MB", checks, peak_bytes=peak, cap_bytes=cap,
-               upload_bytes=upload, samples=len(sampler.samples), samples_over=over, races=races, finished=finished,
-               errors=[e for t in tallies for e in t["errors"]][:5])
+    checks = {
+        f"peak ≤ cap + one upload ({(cap + upload) / 2**20:.2f} MB)": peak <= cap + upload,
+        "every race finished done": finished == races,
+    }
+    happened = (
+        f"--max-temp-mb {cap_mb}, {clients_n} clients × {seconds:.0f} s uploading distinct "
+        f"{upload / 2**20:.2f} MB PNGs: {races} races, {finished} done; temp bytes peak "
+        f"{peak / 2**20:.2f} MB vs cap {cap_mb} MB, {over}/{len(sampler.samples)} samples over the cap "
+        f"(a new upload is on disk before the cap can drop anything, so one upload over it is allowed)"
+    )
+    return row(
+        "disk: --max-temp-mb",
+        happened,
+        f"before: {base:,} B; after the clean exit: {brief(tree(tmp))}",
+        f"{rss_before:.0f} MB",
+        f"{rss_after:.0f} MB",
+        checks,
+        peak_bytes=peak,
+        cap_bytes=cap,
+        upload_bytes=upload,
+        samples=len(sampler.samples),
+        samples_over=over,
+        races=races,
+        finished=finished,
+        errors=[e for t in tallies for e in t["errors"]][:5],
+    )
 
 
 # ---------------------------------------------------------------- 3. memory
@@ -511,14 +607,24 @@ def fault_memory(work: Path) -> list[dict[str, Any]]:
         other = outcome(submit(c, PRESET, steps=30), 180) if alive else {"state": None, "error": "server gone"}
         c.close()
         msg = oa["error"] or ""
-        checks = {"the call failed with 'needs about'": "needs about" in msg,
-                  "the message names max_side": "max_side" in msg,
-                  "the server stayed up": alive and server.alive(),
-                  "another race completed": done(other)}
-        rows.append(row("memory: refused", f"RLIMIT_AS {limit / 2**30:.1f} GiB; 4000×3000 upload, width 1024, 12 "
-                        f"layers: {msg[:200] or 'not refused: the race was ' + str(oa['state']) + ' (stopped)'}; then a small race {other['state'] or other['error']}",
-                        "—", f"{rss_before:.0f} MB", f"{rss_mb(server.pid):.0f} MB" if server.alive() else "gone",
-                        checks, message=msg))
+        checks = {
+            "the call failed with 'needs about'": "needs about" in msg,
+            "the message names max_side": "max_side" in msg,
+            "the server stayed up": alive and server.alive(),
+            "another race completed": done(other),
+        }
+        rows.append(
+            row(
+                "memory: refused",
+                f"RLIMIT_AS {limit / 2**30:.1f} GiB; 4000×3000 upload, width 1024, 12 "
+                f"layers: {msg[:200] or 'not refused: the race was ' + str(oa['state']) + ' (stopped)'}; then a small race {other['state'] or other['error']}",
+                "—",
+                f"{rss_before:.0f} MB",
+                f"{rss_mb(server.pid):.0f} MB" if server.alive() else "gone",
+                checks,
+                message=msg,
+            )
+        )
         server.stop()  # a fresh server for (b), so its memory is not (a)'s
         server = Server(tmp, work)
         server.wait_ready()
@@ -533,6 +639,9 @@ def fault_memory(work: Path) -> list[dict[str, Any]]:
         v = submit(cv, PRESET2, max_side=512, width=256, hidden_layers=4, ratio=1.0, steps=2000)
         ran = wait_running(v)
         rss_peak = rss_mb(server.pid)
+        # "current + 256 MB" with current read before the victim began: read while it trains, VmSize
+        # swings by its step's temporaries (freed back to the system between steps), so the limit would
+        # depend on the moment it was read
         limit = floor + 256 * 2**20
         set_as(server.pid, limit)
         say(f"memory: victim running {ran}; RLIMIT_AS lowered to {limit / 2**30:.2f} GiB")
@@ -545,31 +654,62 @@ def fault_memory(work: Path) -> list[dict[str, Any]]:
         rss_after = rss_mb(server.pid)
         status = ov["status"] or {}
         err = status.get("error") or ov["error"] or ""
-        checks = {"the race ended in state error": ov["state"] == "error",
-                  f"its error starts {OOM_PREFIX!r}": str(err).startswith(OOM_PREFIX),
-                  "the bystander finished done": done(ob),
-                  "the server stayed up": server.alive()}
-        rows.append(row("memory: ran out mid-training",
-                        f"RLIMIT_AS lowered to VmSize+256 MB ({limit / 2**30:.2f} GiB) while a 512-px 4×256 race "
-                        f"trained: {ov['state']} {str(err)[:160]!r}; bystander {ob['state'] or ob['error']}",
-                        "—", f"{rss_before:.0f} MB before Start ({rss_peak:.0f} MB training)",
-                        f"{rss_after:.0f} MB after the clients left", checks, error=str(err),
-                        rss_before_mb=round(rss_before, 1), rss_after_mb=round(rss_after, 1)))
+        checks = {
+            "the race ended in state error": ov["state"] == "error",
+            f"its error starts {OOM_PREFIX!r}": str(err).startswith(OOM_PREFIX),
+            "the bystander finished done": done(ob),
+            "the server stayed up": server.alive(),
+        }
+        rows.append(
+            row(
+                "memory: ran out mid-training",
+                f"RLIMIT_AS lowered to VmSize+256 MB ({limit / 2**30:.2f} GiB) while a 512-px 4×256 race "
+                f"trained: {ov['state']} {str(err)[:160]!r}; bystander {ob['state'] or ob['error']}",
+                "—",
+                f"{rss_before:.0f} MB before Start ({rss_peak:.0f} MB training)",
+                f"{rss_after:.0f} MB after the clients left",
+                checks,
+                error=str(err),
+                rss_before_mb=round(rss_before, 1),
+                rss_after_mb=round(rss_after, 1),
+            )
+        )
     finally:
         server.stop()
 
     # (c) the command line under ulimit -v
     out = work / "cli-out"
-    cmd = (f"ulimit -v 4000000; exec {sys.executable} -m intcore fit {big} --max-side 0 --width 1024 "
-           f"--hidden-layers 12 --steps 10 --device cpu --out {out} --quiet")
-    p = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=ROOT, timeout=600,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cmd = (
+        f"ulimit -v 4000000; exec {sys.executable} -m intcore fit {big} --max-side 0 --width 1024 "
+        f"--hidden-layers 12 --steps 10 --device cpu --out {out} --quiet"
+    )
+    p = subprocess.run(
+        ["bash", "-c", cmd],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     lines = p.stderr.strip().splitlines()
-    checks = {"exit code 2": p.returncode == 2, "exactly one line on stderr": len(lines) == 1,
-              "it says 'needs about'": "needs about" in p.stderr}
-    rows.append(row("memory: CLI", f"`intcore fit` 4000×3000 --max-side 0 --width 1024 --hidden-layers 12 under "
-                    f"ulimit -v 4000000: exit {p.returncode}, stderr {p.stderr.strip()[-240:]!r}", "—", "—", "—",
-                    checks, returncode=p.returncode, stderr=p.stderr[-2000:]))
+    checks = {
+        "exit code 2": p.returncode == 2,
+        "exactly one line on stderr": len(lines) == 1,
+        "it says 'needs about'": "needs about" in p.stderr,
+    }
+    rows.append(
+        row(
+            "memory: CLI",
+            f"`intcore fit` 4000×3000 --max-side 0 --width 1024 --hidden-layers 12 under "
+            f"ulimit -v 4000000: exit {p.returncode}, stderr {p.stderr.strip()[-240:]!r}",
+            "—",
+            "—",
+            "—",
+            checks,
+            returncode=p.returncode,
+            stderr=p.stderr[-2000:],
+        )
+    )
     return rows
 
 
@@ -587,7 +727,8 @@ def browser_cycle(browser, url: str, reset: bool) -> bool:
         page.wait_for_selector("#picture img", timeout=60_000)
         end = time.monotonic() + 10
         while time.monotonic() < end and page.evaluate(
-                "() => document.querySelector('#max-side input')?.value ?? ''") not in ("16", ""):
+            "() => document.querySelector('#max-side input')?.value ?? ''"
+        ) not in ("16", ""):
             page.wait_for_timeout(100)
         page.click("#start")
         end = time.monotonic() + 30
@@ -622,11 +763,16 @@ def settle(server: Server, tmp: Path, base_fds: int, timeout: float = 60.0) -> d
     next_poke = time.monotonic() + 11
     while True:
         names = server.thread_names()
-        state = {"race_threads": python_threads(names), "session_folders": len(session_folders(tmp)),
-                 "open_files": proc_stats(server.pid)["open_files"], "threads": len(names),
-                 "idle_anyio": names.count(IDLE_ANYIO)}
-        if (not state["race_threads"] and not state["session_folders"] and state["open_files"] <= base_fds) \
-                or time.monotonic() > end:
+        state = {
+            "race_threads": python_threads(names),
+            "session_folders": len(session_folders(tmp)),
+            "open_files": proc_stats(server.pid)["open_files"],
+            "threads": len(names),
+            "idle_anyio": names.count(IDLE_ANYIO),
+        }
+        if (
+            not state["race_threads"] and not state["session_folders"] and state["open_files"] <= base_fds
+        ) or time.monotonic() > end:
             return state
         if time.monotonic() > next_poke:
             poke(server.url)
@@ -687,21 +833,33 @@ def fault_vanish(work: Path, total: int, rss_growth_mb: float) -> dict[str, Any]
         server.stop()
     first_sampled = trail[1][1] if len(trail) > 2 else trail[0][1]
     growth = rss_end - first_sampled
-    checks = {"no race thread alive (int-race-*)": not final["race_threads"],
-              "no session folder left": final["session_folders"] == 0,
-              "open files back at the baseline": final["open_files"] <= base["open_files"],
-              f"RSS flat: settled ≤ first sample + {rss_growth_mb:.0f} MB": growth <= rss_growth_mb,
-              "every cycle ran without an error": not problems,
-              "every race was seen running (pages) or streaming (clients) before its client left":
-                  started == kinds}
-    happened = (f"{kinds['browser']} Chromium pages (half Reset first; {started['browser']} saw it running) and "
-                f"{kinds['client']} gradio_client clients ({started['client']} got an update) left mid-race; RSS trail (cycle: MB) {', '.join(f'{a}: {b:.0f}' for a, b in trail)}; threads "
-                f"{base['threads']} → {final['threads']} ({final['idle_anyio']} idle anyio workers), open files "
-                f"{base['open_files']} → {final['open_files']}; race threads left: {final['race_threads'] or 'none'}"
-                + (f"; problems: {problems[:3]}" if problems else ""))
-    return row("vanish", happened, f"{final['session_folders']} session folders; TMPDIR after the clean exit: {brief(tree(tmp))}",
-               f"{base['rss_mb']:.0f} MB (baseline after a warm-up race)", f"{rss_end:.0f} MB", checks,
-               rss_trail=trail, problems=problems[:20], final=final, baseline={**base, "names": base_names})
+    checks = {
+        "no race thread alive (int-race-*)": not final["race_threads"],
+        "no session folder left": final["session_folders"] == 0,
+        "open files back at the baseline": final["open_files"] <= base["open_files"],
+        f"RSS flat: settled ≤ first sample + {rss_growth_mb:.0f} MB": growth <= rss_growth_mb,
+        "every cycle ran without an error": not problems,
+        "every race was seen running (pages) or streaming (clients) before its client left": started == kinds,
+    }
+    happened = (
+        f"{kinds['browser']} Chromium pages (half Reset first; {started['browser']} saw it running) and "
+        f"{kinds['client']} gradio_client clients ({started['client']} got an update) left mid-race; RSS trail (cycle: MB) {', '.join(f'{a}: {b:.0f}' for a, b in trail)}; threads "
+        f"{base['threads']} → {final['threads']} ({final['idle_anyio']} idle anyio workers), open files "
+        f"{base['open_files']} → {final['open_files']}; race threads left: {final['race_threads'] or 'none'}"
+        + (f"; problems: {problems[:3]}" if problems else "")
+    )
+    return row(
+        "vanish",
+        happened,
+        f"{final['session_folders']} session folders; TMPDIR after the clean exit: {brief(tree(tmp))}",
+        f"{base['rss_mb']:.0f} MB (baseline after a warm-up race)",
+        f"{rss_end:.0f} MB",
+        checks,
+        rss_trail=trail,
+        problems=problems[:20],
+        final=final,
+        baseline={**base, "names": base_names},
+    )
 
 
 # ---------------------------------------------------------------- 5. many clients at once
@@ -760,46 +918,76 @@ def fault_load(work: Path, clients_n: int, max_jobs: int, rss_bound_mb: float) -
     peak = max(sampler.samples or [rss_before])
     finished = sum(r.get("state") == "done" for r in results)
     most = clients_n - max_jobs
-    bad_pos = [(i, r["positions"]) for i, r in enumerate(results)
-               if any(p is None or not 1 <= p <= most for p in r["positions"])
-               or any(b > a for a, b in zip(r["positions"], r["positions"][1:]))]
+    bad_pos = [
+        (i, r["positions"])
+        for i, r in enumerate(results)
+        if any(p is None or not 1 <= p <= most for p in r["positions"])
+        or any(b > a for a, b in zip(r["positions"], r["positions"][1:]))
+    ]
     firsts = [r["first"] for r in results if r.get("first") is not None]
-    checks = {f"{clients_n}/{clients_n} finished done": finished == clients_n,
-              "none lost (every client got a first answer)": len(firsts) == clients_n,
-              f"queue positions within 1..{most} and never rose": not bad_pos,
-              f"peak RSS ≤ baseline + {rss_bound_mb:.0f} MB": peak - rss_before <= rss_bound_mb}
-    happened = (f"{clients_n} clients at once on --max-jobs {max_jobs}: {finished} done; first answer "
-                f"{min(firsts or [0]):.1f}–{max(firsts or [0]):.1f} s; longest race from submit "
-                f"{max(r.get('seconds', 0) for r in results):.0f} s; highest queue position seen "
-                f"{max((p for r in results for p in r['positions'] if p is not None), default=0)}"
-                + (f"; bad positions: {bad_pos[:3]}" if bad_pos else "")
-                + (f"; errors: {[r['error'] for r in results if r.get('error')][:3]}" if any(r.get('error') for r in results) else ""))
-    return row("load", happened, f"TMPDIR after the clean exit: {brief(tree(tmp))}", f"{rss_before:.0f} MB",
-               f"peak {peak:.0f} MB, {rss_after:.0f} MB 10 s after", checks, peak_rss_mb=round(peak, 1),
-               clients=[{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()} for r in results])
+    checks = {
+        f"{clients_n}/{clients_n} finished done": finished == clients_n,
+        "none lost (every client got a first answer)": len(firsts) == clients_n,
+        f"queue positions within 1..{most} and never rose": not bad_pos,
+        f"peak RSS ≤ baseline + {rss_bound_mb:.0f} MB": peak - rss_before <= rss_bound_mb,
+    }
+    happened = (
+        f"{clients_n} clients at once on --max-jobs {max_jobs}: {finished} done; first answer "
+        f"{min(firsts or [0]):.1f}–{max(firsts or [0]):.1f} s; longest race from submit "
+        f"{max(r.get('seconds', 0) for r in results):.0f} s; highest queue position seen "
+        f"{max((p for r in results for p in r['positions'] if p is not None), default=0)}"
+        + (f"; bad positions: {bad_pos[:3]}" if bad_pos else "")
+        + (
+            f"; errors: {[r['error'] for r in results if r.get('error')][:3]}"
+            if any(r.get("error") for r in results)
+            else ""
+        )
+    )
+    return row(
+        "load",
+        happened,
+        f"TMPDIR after the clean exit: {brief(tree(tmp))}",
+        f"{rss_before:.0f} MB",
+        f"peak {peak:.0f} MB, {rss_after:.0f} MB 10 s after",
+        checks,
+        peak_rss_mb=round(peak, 1),
+        clients=[{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()} for r in results],
+    )
 
 
 # ---------------------------------------------------------------- the report
 
 
 def machine() -> dict[str, Any]:
-    mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-               if line.startswith("MemTotal:"))
-    return {"cpus": os.cpu_count(), "ram_gb": round(mem / 2**20, 1), "python": platform.python_version(),
-            "kernel": platform.release(), "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    mem = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "ram_gb": round(mem / 2**20, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def table(rows: list[dict[str, Any]], where: dict[str, Any]) -> str:
     esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    lines = [f"Machine: {where['cpus']} CPUs, {where['ram_gb']} GB RAM, Linux {where['kernel']}, Python "
-             f"{where['python']}; started {where['date_utc']}, ended {where.get('ended_utc', '?')}; load average "
-             f"{where['load_average'][0]} before, {where.get('load_average_after', ['?'])[0]} after (1-min).", "",
-             "| fault | what happened | leftovers | memory before | memory after | pass |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"Machine: {where['cpus']} CPUs, {where['ram_gb']} GB RAM, Linux {where['kernel']}, Python "
+        f"{where['python']}; started {where['date_utc']}, ended {where.get('ended_utc', '?')}; load average "
+        f"{where['load_average'][0]} before, {where.get('load_average_after', ['?'])[0]} after (1-min).",
+        "",
+        "| fault | what happened | leftovers | memory before | memory after | pass |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         verdict = "PASS" if r["passed"] else "FAIL: " + "; ".join(k for k, ok in r["checks"].items() if not ok)
-        lines.append(f"| {esc(r['fault'])} | {esc(r['happened'])} | {esc(r['leftovers'])} | {esc(r['memory_before'])} "
-                     f"| {esc(r['memory_after'])} | {esc(verdict)} |")
+        lines.append(
+            f"| {esc(r['fault'])} | {esc(r['happened'])} | {esc(r['leftovers'])} | {esc(r['memory_before'])} "
+            f"| {esc(r['memory_after'])} | {esc(verdict)} |"
+        )
     return "\n".join(lines)
 
 
@@ -814,24 +1002,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-jobs", type=int, default=2, help="load: the server's --max-jobs (default 2)")
     p.add_argument("--vanish", type=int, default=200, help="vanish: clients that leave mid-race (default 200)")
     p.add_argument("--cap-seconds", type=float, default=40, help="disk: seconds of the --max-temp-mb load (default 40)")
-    p.add_argument("--vanish-rss-mb", type=float, default=100,
-                   help="vanish: allowed RSS growth from the first sample (cycle 20) to the end (default 100)")
-    p.add_argument("--load-rss-mb", type=float, default=1024, help="load: allowed peak RSS over the baseline (default 1024)")
+    p.add_argument(
+        "--vanish-rss-mb",
+        type=float,
+        default=100,
+        help="vanish: allowed RSS growth from the first sample (cycle 20) to the end (default 100)",
+    )
+    p.add_argument(
+        "--load-rss-mb", type=float, default=1024, help="load: allowed peak RSS over the baseline (default 1024)"
+    )
     p.add_argument("--json-out", type=Path, help="also write the result here")
     args = p.parse_args(argv)
     only = [f.strip() for f in args.only.split(",") if f.strip()]
     unknown = set(only) - set(FAULTS)
     if unknown:
         p.error(f"unknown fault(s): {', '.join(sorted(unknown))}")
+    # `kill` (SIGTERM) ends the benchmark through its `finally`s: servers stopped, the tmpfs unmounted
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     where = machine()
     work = Path(tempfile.mkdtemp(prefix="int-faults-"))
     say(f"working in {work}")
     rows: list[dict[str, Any]] = []
-    runs = {"kill": lambda: [fault_kill(work, args.cycles)],
-            "disk": lambda: [fault_disk(work, args.cap_seconds), fault_temp_cap(work, args.cap_seconds)],
-            "memory": lambda: fault_memory(work),
-            "vanish": lambda: [fault_vanish(work, args.vanish, args.vanish_rss_mb)],
-            "load": lambda: [fault_load(work, args.clients, args.max_jobs, args.load_rss_mb)]}
+    runs = {
+        "kill": lambda: [fault_kill(work, args.cycles)],
+        "disk": lambda: [fault_disk(work, args.cap_seconds), fault_temp_cap(work, args.cap_seconds)],
+        "memory": lambda: fault_memory(work),
+        "vanish": lambda: [fault_vanish(work, args.vanish, args.vanish_rss_mb)],
+        "load": lambda: [fault_load(work, args.clients, args.max_jobs, args.load_rss_mb)],
+    }
     for fault in FAULTS:
         if fault not in only:
             continue
@@ -839,8 +1037,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rows += runs[fault]()
         except Exception as exc:  # noqa: BLE001 (one fault's crash is its row, the others still run)
-            rows.append(row(fault, f"the benchmark itself failed: {type(exc).__name__}: {exc}", "—", "—", "—",
-                            {"ran to the end": False}))
+            rows.append(
+                row(
+                    fault,
+                    f"the benchmark itself failed: {type(exc).__name__}: {exc}",
+                    "—",
+                    "—",
+                    "—",
+                    {"ran to the end": False},
+                )
+            )
         say(f"{fault}: {'PASS' if all(r['passed'] for r in rows if r['fault'].startswith(fault)) else 'FAIL'}")
     where["ended_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     where["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
