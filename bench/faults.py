@@ -27,6 +27,7 @@ machine and date, and last one JSON line; exit code 0 when every check passed.
 from __future__ import annotations
 
 import argparse
+import atexit
 import errno
 import json
 import os
@@ -154,6 +155,17 @@ class Sampler(threading.Thread):
 # ---------------------------------------------------------------- the server
 
 
+LIVE: list[Server] = []
+"""every server started, so that an interrupted benchmark can stop them all (stop_all)"""
+
+
+def stop_all() -> None:
+    for server in LIVE:
+        if server.alive():
+            server.proc.kill()
+            server.proc.wait(30)
+
+
 class Server:
     """`python -m demo` (through bench/soak_server.py) with TMPDIR=`tmpdir`; its log and thread-name file
     live in `logs`, outside TMPDIR."""
@@ -188,6 +200,7 @@ class Server:
             stderr=open(self.log, "w"),
         )
         self.pid = self.proc.pid
+        LIVE.append(self)
 
     def wait_ready(self, timeout: float = 300.0) -> float:
         """Seconds from the start until GET / answers 200."""
@@ -781,7 +794,7 @@ def settle(server: Server, tmp: Path, base_fds: int, timeout: float = 60.0) -> d
 
 
 def fault_vanish(work: Path, total: int, rss_growth_mb: float) -> dict[str, Any]:
-    from soak import poke, warm_up
+    from soak import poke
 
     tmp = work / "vanish-tmp"
     tmp.mkdir()
@@ -789,7 +802,10 @@ def fault_vanish(work: Path, total: int, rss_growth_mb: float) -> dict[str, Any]
     server.wait_ready()
     browser = pw = None
     try:
-        warm_up(server.url)
+        # one race to its end first, so what a server creates once (pools, caches) is in the baseline
+        warm = client(server.url)
+        warmed = outcome(submit(warm, PRESET, steps=40), 180)["state"]
+        warm.close()
         time.sleep(11)
         poke(server.url)
         time.sleep(1)
@@ -838,6 +854,7 @@ def fault_vanish(work: Path, total: int, rss_growth_mb: float) -> dict[str, Any]
         "no session folder left": final["session_folders"] == 0,
         "open files back at the baseline": final["open_files"] <= base["open_files"],
         f"RSS flat: settled ≤ first sample + {rss_growth_mb:.0f} MB": growth <= rss_growth_mb,
+        "the warm-up race finished done": warmed == "done",
         "every cycle ran without an error": not problems,
         "every race was seen running (pages) or streaming (clients) before its client left": started == kinds,
     }
@@ -1017,8 +1034,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(only) - set(FAULTS)
     if unknown:
         p.error(f"unknown fault(s): {', '.join(sorted(unknown))}")
+
     # `kill` (SIGTERM) ends the benchmark through its `finally`s: servers stopped, the tmpfs unmounted
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    atexit.register(stop_all)
     where = machine()
     work = Path(tempfile.mkdtemp(prefix="int-faults-"))
     say(f"working in {work}")
