@@ -371,18 +371,25 @@ def users_in_child(url: str, sessions: int, seconds: float, max_jobs: int, seed:
 
 
 def warm_up(url: str) -> None:
-    """One short race through the plain REST API (as curl would run it), to its end."""
+    """One short race through the plain REST API (as curl would run it), to its end. The endpoint's inputs
+    are filled by name from its own description (/gradio_api/info), so a new setting cannot shift them; a
+    race that does not end "done" stops the soak (a silent failure here left the baseline unwarmed)."""
     import httpx
 
     preset = ROOT / "assets" / "images" / "camera.png"
     with open(preset, "rb") as fh:
         path = httpx.post(f"{url}gradio_api/upload", files={"files": (preset.name, fh, "image/png")}, timeout=60).json()[0]
-    data = [{"path": path, "meta": {"_type": "gradio.FileData"}}, "int", "full", "none", "none", 0.2, "default",
-            "default", "steps", 10, 1e-3, 8, 1, 30, 0, 5, 16, 0]
+    given = {"picture": {"path": path, "meta": {"_type": "gradio.FileData"}}, "samplers": "int,full", "steps": 10,
+             "lr": 1e-3, "width": 8, "hidden_layers": 1, "eval_every": 5, "max_side": 16, "seed": 0}
+    params = httpx.get(f"{url}gradio_api/info", timeout=60).json()["named_endpoints"]["/compare"]["parameters"]
+    data = [given.get(p["parameter_name"], p.get("parameter_default")) for p in params]
     event = httpx.post(f"{url}gradio_api/call/compare", json={"data": data}, timeout=60).json()["event_id"]
+    last = ""
     with httpx.stream("GET", f"{url}gradio_api/call/compare/{event}", timeout=300) as r:
-        for _ in r.iter_lines():
-            pass
+        for line in r.iter_lines():
+            last = line if line.startswith("data:") else last
+    if '"state": "done"' not in last and '"state":"done"' not in last:
+        raise RuntimeError(f"the warm-up race did not end done: {last[:300]}")
 
 
 def poke(url: str) -> None:

@@ -180,6 +180,25 @@ def test_temp_cap_counts_the_upload_cache_and_drops_unused_uploads_oldest_first(
         table.shutdown()
 
 
+def test_a_young_upload_that_a_session_used_and_left_goes_at_once_under_the_cap(tmp_path):
+    """The grace is for an upload whose call has not come yet; one whose race has been and gone can make
+    room at once (without that, a tight --max-temp-mb refused new uploads for a minute after each race)."""
+    uploads = tmp_path / "uploads"
+    table = SessionTable(root=tmp_path / "sessions", max_temp_bytes=1_500_000, sweep_seconds=None,
+                         lease_seconds=1e9, upload_dir=uploads)
+    try:
+        used = megabyte_upload(uploads, "used", 5)
+        waiting = megabyte_upload(uploads, "waiting", 5)
+        table.session("client/image").loaded[(str(used), ())] = None
+        table.sweep()  # over the cap, but both are young: one is in use, the other's call may be coming
+        assert used.exists() and waiting.exists()
+        table.close("client/image")  # its race is over
+        assert table.make_room(0)
+        assert not used.exists() and waiting.exists()
+    finally:
+        table.shutdown()
+
+
 def test_unused_uploads_go_before_a_finished_sessions_files(tmp_path):
     uploads = tmp_path / "uploads"
     table = SessionTable(root=tmp_path / "sessions", max_temp_bytes=1_500_000, sweep_seconds=None,

@@ -41,8 +41,9 @@ SWEEP_SECONDS = 1.0
 MAX_TEMP_BYTES = 2 * 2**30
 """default cap on the sessions' files (uploads, live frames, downloads) all together"""
 UPLOAD_GRACE_SECONDS = 60.0
-"""an upload in Gradio's cache younger than this is kept even if no session names it yet: the call that will
-use it (the page's upload handler, an API client's race) may still be on its way"""
+"""an upload in Gradio's cache younger than this is kept while no session has named it yet: the call that
+will use it (the page's upload handler, an API client's race) may still be on its way. One that a session
+used and no longer uses can go at once, whatever its age."""
 
 
 @dataclass
@@ -101,6 +102,8 @@ class SessionTable:
         self._pages: set[str] = set()
         self._running: set[Race] = set()
         self._waiting: list[Race] = []
+        self._claimed: set[Path] = set()
+        """uploads some session has used: once none uses them, their call has come and gone"""
         self._lock = threading.RLock()
         self._closed = threading.Event()
         if sweep_seconds is not None:
@@ -257,6 +260,8 @@ class SessionTable:
             if race is not None and race.run.signal.path:
                 paths.append(race.run.signal.path)
             used.update(Path(p).resolve() for p in paths)
+        with self._lock:
+            self._claimed |= used
         return used
 
     def _drop_orphans(self) -> None:
@@ -286,6 +291,8 @@ class SessionTable:
         cap = self.max_temp_bytes - incoming
         sizes = _folder_bytes(self.root)
         uploads = _files_by_age(self.upload_dir)
+        with self._lock:  # forget uploads that are gone (Gradio's own cleaner deletes old ones too)
+            self._claimed &= {path.resolve() for _, path, _ in uploads}
         total = sum(sizes.values()) + sum(size for _, _, size in uploads)
         if total <= cap:
             return total
@@ -313,14 +320,20 @@ class SessionTable:
 
     def _drop_uploads(self, uploads: list[tuple[float, Path, int]], total: int, cap: int) -> int:
         """Delete uploads no session uses, oldest first, until `total` is under `cap`; the new total.
-        Uploads younger than UPLOAD_GRACE_SECONDS stay (their call may still be coming)."""
+        Uploads younger than UPLOAD_GRACE_SECONDS stay unless a session has used them already (their call
+        may still be coming)."""
         used = self.uploads_in_use()
+        with self._lock:
+            claimed = set(self._claimed)
         now = time.time()
         for mtime, path, size in uploads:
             if total <= cap:
                 break
-            if now - mtime < UPLOAD_GRACE_SECONDS or path.resolve() in used:
+            resolved = path.resolve()
+            if resolved in used or (now - mtime < UPLOAD_GRACE_SECONDS and resolved not in claimed):
                 continue
+            with self._lock:
+                self._claimed.discard(resolved)
             log.warning(
                 "temp files over %d bytes: dropping the unused upload %s (%d bytes)", self.max_temp_bytes, path, size
             )
