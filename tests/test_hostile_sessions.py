@@ -100,6 +100,50 @@ def test_a_page_session_outlives_the_lease(served):
     assert table.get(session.key) is None and not session.folder.exists()
 
 
+def test_gradio_forgets_a_session_once_the_app_has_closed_it(served):
+    """Gradio keeps ~0.8 MB of component configs per session for an hour after its page closed (API
+    clients: until 10,000 sessions): the server grew with every visitor. Once the app has closed a
+    browser session, Gradio's copy goes too."""
+    app, url = served
+    client = client_for(url)
+    try:
+        status, _ = client.predict(picture=gradio_client.handle_file(str(PRESET)), samplers="int,full", steps=4,
+                                   width=8, hidden_layers=1, max_side=16, api_name="/compare")
+        assert status["state"] == "done"
+        assert client.session_hash in app.state_holder.session_data
+        # no page: the lease sweep closes its session, and with it Gradio's state
+        assert wait_for(lambda: client.session_hash not in app.state_holder.session_data, timeout=LEASE_SECONDS + 10)
+    finally:
+        client.close()
+    table = app.session_table
+    table.attach_page("page-2")
+    table.session(table.key("page-2", "image"))
+    app.state_holder["page-2"]  # Gradio made its state when the page loaded
+    table.close_browser("page-2")  # unload
+    assert "page-2" not in app.state_holder.session_data
+
+
+def test_the_browser_gone_hook_runs_once_its_last_page_and_session_are_gone(tmp_path):
+    table = SessionTable(root=tmp_path, sweep_seconds=None)
+    gone: list[str] = []
+    table.on_browser_gone.append(gone.append)
+    try:
+        table.attach_page("b")
+        table.session("b/image")
+        table.session("b/audio")
+        table.close("b/image")
+        assert gone == []  # its page and another tab's session are still there
+        table.close_browser("b")
+        assert gone == ["b"]
+        table.session("api/image")
+        table.close("api/image")  # no page: its last session closed
+        assert gone == ["b", "api"]
+        table.close_browser("never-used")  # a page that never pressed anything
+        assert gone == ["b", "api", "never-used"]
+    finally:
+        table.shutdown()
+
+
 # ---------------------------------------------------------------- the sweep, with an injected clock
 
 

@@ -102,6 +102,9 @@ class SessionTable:
         self._pages: set[str] = set()
         self._running: set[Race] = set()
         self._waiting: list[Race] = []
+        self.on_browser_gone: list[Callable[[str], None]] = []
+        """called with a browser session's hash once it has no page and no session left (the app drops
+        Gradio's own state of that session there)"""
         self._claimed: set[Path] = set()
         """uploads some session has used: once none uses them, their call has come and gone"""
         self._lock = threading.RLock()
@@ -207,6 +210,7 @@ class SessionTable:
         while session.busy and time.monotonic() < end:
             time.sleep(0.05)
         shutil.rmtree(session.folder, ignore_errors=True)
+        self._forget_if_gone(key.split("/", 1)[0])
 
     def close_browser(self, session_hash: str | None) -> None:
         """Close every tab's session of one browser session (Gradio's unload event)."""
@@ -215,7 +219,20 @@ class SessionTable:
             self._pages.discard(session_hash or "anonymous")
             keys = [k for k in self._sessions if k.startswith(prefix)]
         for k in keys:
-            self.close(k)
+            self.close(k)  # the last one tells on_browser_gone
+        if not keys:
+            self._forget_if_gone(session_hash or "anonymous")
+
+    def _forget_if_gone(self, browser: str) -> None:
+        """Once a browser session has no page and no session left, tell `on_browser_gone`."""
+        with self._lock:
+            if browser in self._pages or any(k.startswith(f"{browser}/") for k in self._sessions):
+                return
+        for hook in list(self.on_browser_gone):
+            try:
+                hook(browser)
+            except Exception:  # a hook's failure must not stop the clean-up
+                log.exception("forgetting browser session %s failed", browser)
 
     def shutdown(self) -> None:
         self._closed.set()
