@@ -22,7 +22,7 @@ import gradio as gr
 import torch
 from gradio.context import Context
 
-from intcore.memory import check_memory
+from intcore.memory import NotEnoughMemoryError, check_memory
 from intcore.modalities import load_signal
 from intcore.models import ModelConfig
 from intcore.signals import Signal, SignalError
@@ -424,6 +424,8 @@ class RaceTab:
             run = S.run_spec(path, self.tab.modality, self.device, values)
             signal = self.load(session, path, values)
             check_memory(run, signal.n, signal.in_features, signal.out_features)
+        except NotEnoughMemoryError as exc:
+            raise gr.Error(as_sentence(str(exc))) from None  # "This race needs about 15.1 GB of CPU memory …."
         except (SignalError, ValueError) as exc:
             raise gr.Error(plain_text(str(getattr(exc, "problem", exc)))) from None
         return Race(run, signal)
