@@ -17,30 +17,10 @@ SAFETY (1.1):
   (min(k, micro_batch) rows × width × hidden_layers), one no-grad pass over `chunk` rows × width, and
   the runtime's own first use (thread pools, allocator arenas).
 
-Calibrated by `bench/memory_calibration.py` and its variants with one sampler: a fresh process per
-case, the growth of VmHWM (/proc/self/status) from just before the race to its end with the signal
-already loaded, the app's race (demo.server.race.Race: int, full, random and int-pool unless said), 4
-steps, one torch thread, on the 2-core CPU machine, torch 2.13, glibc; MB = 10^6 bytes; several numbers
-are repeated runs:
-
-| case (CPU, one thread) | N | measured MB | estimate MB | estimate / measured |
-|---|---:|---:|---:|---:|
-| image 128 px, 4 × 128, four columns (the CPU default) | 16,384 | 291 / 309 / 322 | 376 | 1.17–1.29 |
-| image 512 px, 4 × 128, four columns | 262,144 | 1,287 / 1,299 / 1,308 | 1,580 | 1.21–1.23 |
-| image 1024 px, 4 × 128, four columns | 1,048,576 | 1,385 | 1,712 | 1.24 |
-| image 512 px, 4 × 256, four columns | 262,144 | 1,542 / 1,592 | 2,463 | 1.55–1.60 |
-| image 512 px, 4 × 64, full batch only | 262,144 | 586 | 696 | 1.19 |
-| image 512 px, 4 × 128, full batch only | 262,144 | 972 / 1,022 / 1,023 | 1,131 | 1.11–1.16 |
-| image 512 px, 4 × 256, full batch only | 262,144 | 908 | 2,002 | 2.20 |
-| image 512 px, 4 × 128, int only | 262,144 | 807 | 1,127 | 1.40 |
-| audio 10 s at 44.1 kHz, 4 × 128, four columns | 441,000 | 1,256 / 1,311 | 1,610 | 1.23–1.28 |
-| audio 30 s at 44.1 kHz, 3 × 64, four columns | 1,323,000 | 734 | 1,271 | 1.73 |
-| shape grid 64, 4 × 128, four columns | 327,680 | 1,436 / 1,588 | 1,591 | 1.00–1.11 |
-
-It erred high in every measured run (the "estimate / measured" column never falls below 1.00). At
-width 128 it was high by 0 to 40 %. At width 256 it was high by 55 % to 2.2×, and at width 64 by up to
-73 %. The measured peak hardly grew from width 128 to 256; these runs did not show why. The refusal also
-leaves 10 % of the free memory unused, on top of the estimate's margin.
+Calibrated by `bench/memory_calibration.py` (VmHWM growth of a fresh process over the app's race, one
+torch thread, CPU; the table of 11 cases is in docs/hardening.md, "Out of memory"): it erred high in
+every calibration case, by 0–40 % at width 128 and up to 2.2× at width 256 (the measured peak hardly
+grew from width 128 to 256, not explained yet). The refusal also leaves 10 % of the free memory unused.
 
 On a GPU the same terms count device memory (not calibrated there: the CUDA graphs' pools and cuBLAS's
 workspaces come on top of what a CPU measures, so the GPU figure errs less on the high side).
