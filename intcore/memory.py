@@ -20,7 +20,9 @@ SAFETY (1.1):
 Calibrated by `bench/memory_calibration.py` (VmHWM growth of a fresh process over the app's race, one
 torch thread, CPU; the table of 11 cases is in docs/hardening.md, "Out of memory"): it erred high in
 every calibration case, by 0–40 % at width 128 and up to 2.2× at width 256 (the measured peak hardly
-grew from width 128 to 256, not explained yet). The refusal also leaves 10 % of the free memory unused.
+grew from width 128 to 256: glibc keeps width 128's 16 MB activations on its heap but gives width 256's
+32 MB ones back, docs/hardening.md says how it was measured). The refusal also leaves 10 % of the free
+memory unused.
 
 On a GPU the same terms count device memory (not calibrated there: the CUDA graphs' pools and cuBLAS's
 workspaces come on top of what a CPU measures, so the GPU figure errs less on the high side).
