@@ -39,9 +39,11 @@ from pathlib import Path
 
 import torch
 
+from .device import resolve_device
 from .modalities import MODALITIES, load_options
 from .samplers import make_sampler
 from .spec import SETTINGS, RunSpec
+from .trainer import micro_batch_rows
 
 FLOAT = 4  # bytes of a float32
 INDEX = 8  # bytes of an int64 index
@@ -103,8 +105,9 @@ def estimate_peak_bytes(spec: RunSpec, n: int, in_features: int, out_features: i
     out_features) adds to the process, on the spec's device (CPU RAM, or the GPU's memory): see the module
     docstring for what it counts and how close it came to measured peaks (it erred high in every one)."""
     cfg, model = spec.train, spec.model
-    gpu = torch.device(cfg.device).type != "cpu" if cfg.device != "auto" else torch.cuda.is_available()
-    micro_batch = cfg.micro_batch or (1 << 18 if gpu else 1 << 15)
+    device = resolve_device(cfg.device)
+    gpu = device.type != "cpu"
+    micro_batch = micro_batch_rows(cfg, device)
     width, layers, c = model.width, model.hidden_layers, out_features
     params = parameter_count(in_features, out_features, width, layers)
     subsets = largest_subset(spec, n)
@@ -125,7 +128,9 @@ def estimate_peak_bytes(spec: RunSpec, n: int, in_features: int, out_features: i
 # ------------------------------------------------------------------ the memory free now
 
 
-def _status_bytes(field: str) -> int | None:
+def process_status_bytes(field: str) -> int | None:
+    """A size field of this process's /proc/self/status (VmRSS, VmHWM, VmSize) in bytes; None where
+    there is no such file (not Linux)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(field + ":"):
@@ -150,7 +155,7 @@ def _address_space_headroom() -> int | None:
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
         return None
-    mapped = _status_bytes("VmSize")
+    mapped = process_status_bytes("VmSize")
     return None if mapped is None else max(0, soft - mapped)
 
 

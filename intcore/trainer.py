@@ -155,6 +155,12 @@ class Snapshot:
         }
 
 
+def micro_batch_rows(config: TrainConfig, device: torch.device) -> int:
+    """The most coordinates one forward/backward of the learner takes: `config.micro_batch`, else 32,768
+    on a CPU and 262,144 on a GPU."""
+    return config.micro_batch or (1 << 15 if device.type == "cpu" else 1 << 18)
+
+
 class Trainer:
     """Fits one model to one signal with one sampler. Same seed ⇒ same initial weights for every sampler."""
 
@@ -388,7 +394,7 @@ class Trainer:
         return CAPTURE_LOCK if self.graphs else contextlib.nullcontext()
 
     def _micro_batch(self) -> int:
-        return self.config.micro_batch or (1 << 15 if self.device.type == "cpu" else 1 << 18)
+        return micro_batch_rows(self.config, self.device)
 
     def _single_pass(self, selected: torch.Tensor | None, coords: torch.Tensor) -> bool:
         """Whether the learner's step for this selection is one forward/backward (no micro-batches)."""

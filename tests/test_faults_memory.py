@@ -160,7 +160,7 @@ def test_the_command_line_under_ulimit_v_refuses_before_training(command, tmp_pa
     """Run under an address-space limit (`ulimit -v`, `prlimit --as`) that leaves ~300 MB beyond what the
     loaded command maps: the real availability code must see the limit and refuse a ~2 GB race."""
     probe = subprocess.run([sys.executable, "-c", "import intcore.cli, intcore.memory as m, torch, PIL.Image; "
-                            "torch.ones(1) + 1; print(m._status_bytes('VmSize'))"],
+                            "torch.ones(1) + 1; print(m.process_status_bytes('VmSize'))"],
                            capture_output=True, text=True, cwd=ROOT, timeout=120,
                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"})
     assert probe.returncode == 0, probe.stderr

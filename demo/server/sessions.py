@@ -277,8 +277,6 @@ class SessionTable:
             if race is not None and race.run.signal.path:
                 paths.append(race.run.signal.path)
             used.update(Path(p).resolve() for p in paths)
-        with self._lock:
-            self._claimed |= used
         return used
 
     def _drop_orphans(self) -> None:
@@ -308,12 +306,13 @@ class SessionTable:
         cap = self.max_temp_bytes - incoming
         sizes = _folder_bytes(self.root)
         uploads = _files_by_age(self.upload_dir)
-        with self._lock:  # forget uploads that are gone (Gradio's own cleaner deletes old ones too)
-            self._claimed &= {path.resolve() for _, path, _ in uploads}
+        used = self.uploads_in_use()
+        with self._lock:  # remember what was used; forget uploads that are gone (Gradio's cleaner deletes too)
+            self._claimed = (self._claimed | used) & {path.resolve() for _, path, _ in uploads}
         total = sum(sizes.values()) + sum(size for _, _, size in uploads)
         if total <= cap:
             return total
-        total = self._drop_uploads(uploads, total, cap)
+        total = self._drop_uploads(uploads, total, cap, used)
         with self._lock:
             idle = [s for s in self._sessions.values() if (s.race is None or s.race.finished) and not s.busy]
         idle.sort(key=lambda s: s.race.finished_at if s.race is not None and s.race.finished_at is not None else s.seen)
@@ -335,11 +334,10 @@ class SessionTable:
             total -= held
         return total
 
-    def _drop_uploads(self, uploads: list[tuple[float, Path, int]], total: int, cap: int) -> int:
+    def _drop_uploads(self, uploads: list[tuple[float, Path, int]], total: int, cap: int, used: set[Path]) -> int:
         """Delete uploads no session uses, oldest first, until `total` is under `cap`; the new total.
         Uploads younger than UPLOAD_GRACE_SECONDS stay unless a session has used them already (their call
         may still be coming)."""
-        used = self.uploads_in_use()
         with self._lock:
             claimed = set(self._claimed)
         now = time.time()

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 DISK_FULL = "the disk is full"
 REASONS = {
@@ -41,6 +45,17 @@ def write_failure(what: str, exc: BaseException) -> str:
     else:
         reason = "the write failed"
     return f"could not write {what}: {reason}"
+
+
+def attempt(what: str, write: Callable[[], T]) -> tuple[T | None, str | None]:
+    """Run `write()`: (its result, None), or (None, the sentence) when it fails as a write on a full or
+    broken disk does (`is_write_failure`); any other error is raised as it is."""
+    try:
+        return write(), None
+    except Exception as exc:
+        if not is_write_failure(exc):
+            raise
+        return None, write_failure(what, exc)
 
 
 def as_sentence(text: str) -> str:

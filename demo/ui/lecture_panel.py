@@ -31,7 +31,7 @@ from ..lecture.state import LectureState
 from ..lecture.text import HOW_INT_WORKS, KERNEL_CAPTION, kernel_caption, step_caption
 from ..server.race import Race
 from ..server.sessions import Session
-from ..server.writes import as_sentence, is_write_failure, write_failure
+from ..server.writes import as_sentence, attempt
 from ..tabs import ModalityTab
 
 
@@ -391,15 +391,12 @@ class LecturePanel:
     def _export(what: str, out: Path, write: Callable[[], Path]) -> Any:
         """The file `write()` makes, for download; a failed write (a full disk) leaves no partial file and
         says so in one sentence."""
-        try:
-            return gr.File(value=str(write()), visible=True)
-        except Exception as exc:
-            if not is_write_failure(exc):
-                raise
-            out.unlink(missing_ok=True)
-            problem = write_failure(what, exc)
-            gr.Warning(as_sentence(problem))
-            return gr.skip()
+        path, problem = attempt(what, write)
+        if problem is None:
+            return gr.File(value=str(path), visible=True)
+        out.unlink(missing_ok=True)
+        gr.Warning(as_sentence(problem))
+        return gr.skip()
 
 
 def _wait(condition: Any, timeout: float) -> bool:

@@ -49,7 +49,7 @@ from ..server.jsonsafe import json_safe
 from ..server.media import KEEP, Media
 from ..server.race import Race
 from ..server.sessions import Session, SessionTable
-from ..server.writes import is_write_failure, write_failure
+from ..server.writes import attempt
 from ..tabs import OVERLAY_MODES, ModalityTab
 
 POLL_SECONDS = 0.4
@@ -333,10 +333,9 @@ def panel_url(session: Session, slot: str, value: Any) -> str | None:
         Image.fromarray(value).save(buffer, format="PNG", compress_level=1)
         return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     if isinstance(value, Media):
-        try:
-            return f"gradio_api/file={session.frames.write(slot, value)}"
-        except Exception as exc:  # a full disk: the player stays empty and the status line says why
-            if not is_write_failure(exc) or session.race is None:
-                raise
-            session.race.note_write_failure(write_failure("the players' audio", exc))
+        path, problem = attempt("the players' audio", lambda: session.frames.write(slot, value))
+        if problem is None:
+            return f"gradio_api/file={path}"
+        if session.race is not None:  # a full disk: the player stays empty and the status line says why
+            session.race.note_write_failure(problem)
     return None

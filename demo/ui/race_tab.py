@@ -32,7 +32,7 @@ from ..lecture.text import NO_UPLOAD_IN_LINKS
 from ..server import settings as S
 from ..server.race import Race
 from ..server.sessions import REFRESH_SECONDS, Session, SessionTable
-from ..server.writes import as_sentence, is_write_failure, write_failure
+from ..server.writes import as_sentence, attempt
 from ..tabs import ModalityTab
 from .controls import Controls
 from .lecture_panel import POSTER_PRESET, LecturePanel
@@ -357,13 +357,9 @@ class RaceTab:
         folder = session.folder / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         kept = folder / name
-        try:
-            shutil.copyfile(file, kept)
-        except Exception as exc:
-            if not is_write_failure(exc):
-                raise
+        _, problem = attempt(f"the upload {name}", lambda: shutil.copyfile(file, kept))
+        if problem is not None:
             kept.unlink(missing_ok=True)
-            problem = write_failure(f"the upload {name}", exc)
             gr.Warning(as_sentence(problem))
             return {self.notice: f"{previous}  \n⚠️ {as_sentence(problem)[:-1]}; the previous choice is kept."}
         signal = self.checked(session, kept, values)
@@ -455,29 +451,21 @@ class RaceTab:
     def write_downloads(self, race: Race, session: Session, toast: bool = False) -> list[str] | None:
         """The race's files for download, written now; None if the write failed (a full disk): the race's
         status then says so in one sentence (and a toast, with `toast`), and the next try writes again."""
-        try:
-            files = write_results(race, session.folder / "results", self.tab)
-        except Exception as exc:
-            if not is_write_failure(exc):
-                raise
-            problem = write_failure("the downloads", exc)
-            race.note_write_failure(problem)
-            if toast:
-                gr.Warning(as_sentence(problem))
-            return None
-        race.note_write_failure(None)
+        files, problem = attempt("the downloads", lambda: write_results(race, session.folder / "results", self.tab))
+        race.note_write_failure(problem)
+        if problem is not None and toast:
+            gr.Warning(as_sentence(problem))
         return files
 
     def preview(self, path: Path | str, signal: Signal, session: Session) -> Any:
         """What the input widget shows for a chosen file; the file itself if its preview cannot be written."""
-        try:
-            return self.tab.picture_value(Path(path), signal, session.folder / "previews")
-        except Exception as exc:
-            if not is_write_failure(exc):
-                raise
-            problem = write_failure("the preview", exc)
-            gr.Warning(as_sentence(problem))
-            return str(path)
+        shown, problem = attempt(
+            "the preview", lambda: self.tab.picture_value(Path(path), signal, session.folder / "previews")
+        )
+        if problem is None:
+            return shown
+        gr.Warning(as_sentence(problem))
+        return str(path)
 
     def compare_endpoint(self) -> Callable[..., Iterator[tuple]]:
         """`compare` with a signature that names every setting as a keyword defaulting to None, so that the

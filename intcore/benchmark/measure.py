@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..memory import process_status_bytes
 from ..runs import RunResult, quality_at, race, time_savings
 from ..verdict import judge
 from ..samplers import SAMPLERS, Sampler, SelectionContext
@@ -60,13 +61,9 @@ class PeakMemory:
     def peak_mb(self) -> tuple[float, str]:
         if self.device.type == "cuda":
             return torch.cuda.max_memory_allocated(self.device) / 2**20, "peak CUDA memory allocated"
-        try:
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    what = "peak RSS of the job" if self.reset_ok else "peak RSS of the process so far"
-                    return int(line.split()[1]) / 1024, what
-        except OSError:
-            pass
+        peak = process_status_bytes("VmHWM")
+        if peak is not None:
+            return peak / 2**20, "peak RSS of the job" if self.reset_ok else "peak RSS of the process so far"
         kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return kb / 1024 if sys.platform != "darwin" else kb / 2**20, "peak RSS of the process so far"
 
